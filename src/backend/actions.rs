@@ -1,0 +1,203 @@
+//! Instance actions: what each one is, in which states it makes sense (Horizon's per-action
+//! `allowed()` rules), whether it needs confirmation, and the task label shown while it runs.
+
+use serde::Serialize;
+
+use crate::model::{Instance, InstanceStatus};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum InstanceAction {
+    Start,
+    /// Graceful ACPI shutdown.
+    Shutdown,
+    /// Immediate power off (`virsh destroy`).
+    ForceOff,
+    /// Graceful reboot.
+    Reboot,
+    /// Hard reset.
+    Reset,
+    Pause,
+    Resume,
+    /// Save the memory to disk and stop (libvirt managed save).
+    Suspend,
+    /// Start from the managed save image.
+    Restore,
+    Delete {
+        /// Also delete the storage volumes the instance's disks use.
+        delete_volumes: bool,
+    },
+    SetAutostart(bool),
+}
+
+impl InstanceAction {
+    /// Every action a backend may offer, in menu order.
+    pub fn all() -> Vec<Self> {
+        vec![
+            Self::Start,
+            Self::Shutdown,
+            Self::ForceOff,
+            Self::Reboot,
+            Self::Reset,
+            Self::Pause,
+            Self::Resume,
+            Self::Suspend,
+            Self::Restore,
+            Self::Delete {
+                delete_volumes: false,
+            },
+            Self::SetAutostart(true),
+            Self::SetAutostart(false),
+        ]
+    }
+
+    /// Stable identifier, used in keymaps, logs and `:` commands.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Shutdown => "shutdown",
+            Self::ForceOff => "force-off",
+            Self::Reboot => "reboot",
+            Self::Reset => "reset",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Suspend => "suspend",
+            Self::Restore => "restore",
+            Self::Delete { .. } => "delete",
+            Self::SetAutostart(true) => "autostart-on",
+            Self::SetAutostart(false) => "autostart-off",
+        }
+    }
+
+    /// Destructive actions ask for confirmation first.
+    pub fn is_destructive(&self) -> bool {
+        matches!(
+            self,
+            Self::Shutdown | Self::ForceOff | Self::Reboot | Self::Reset | Self::Delete { .. }
+        )
+    }
+
+    /// Whether the action makes sense for an instance in its current state.
+    pub fn allowed_for(&self, inst: &Instance) -> bool {
+        use InstanceStatus as S;
+        if inst.task.is_some() {
+            // One action at a time per instance, as Horizon does while a task is set.
+            return false;
+        }
+        let s = &inst.status;
+        match self {
+            Self::Start => matches!(s, S::Shutoff | S::Crashed) && !inst.has_managed_save,
+            Self::Restore => matches!(s, S::Shutoff) && inst.has_managed_save,
+            Self::Shutdown | Self::Reboot => matches!(s, S::Active),
+            Self::ForceOff => matches!(s, S::Active | S::Paused | S::Crashed | S::Build),
+            Self::Reset => matches!(s, S::Active | S::Paused | S::Crashed),
+            Self::Pause => matches!(s, S::Active),
+            Self::Resume => matches!(s, S::Paused),
+            Self::Suspend => {
+                matches!(s, S::Active | S::Paused) && inst.persistent != Some(false)
+            }
+            Self::Delete { .. } => true,
+            Self::SetAutostart(on) => {
+                inst.persistent != Some(false) && inst.autostart.is_some_and(|a| a != *on)
+            }
+        }
+    }
+
+    /// The task shown in the Task column while the action runs, until the state settles.
+    pub fn task_label(&self) -> &'static str {
+        match self {
+            Self::Start => "powering-on",
+            Self::Shutdown | Self::ForceOff => "powering-off",
+            Self::Reboot => "rebooting",
+            Self::Reset => "rebooting-hard",
+            Self::Pause => "pausing",
+            Self::Resume => "unpausing",
+            Self::Suspend => "suspending",
+            Self::Restore => "resuming",
+            Self::Delete { .. } => "deleting",
+            Self::SetAutostart(_) => "updating",
+        }
+    }
+
+    /// The equivalent `virsh` command line, shown in confirmation dialogs.
+    pub fn virsh_command(&self, uri: &str, name: &str) -> String {
+        let verb = match self {
+            Self::Start | Self::Restore => "start".to_string(),
+            Self::Shutdown => "shutdown --mode acpi".to_string(),
+            Self::ForceOff => "destroy".to_string(),
+            Self::Reboot => "reboot".to_string(),
+            Self::Reset => "reset".to_string(),
+            Self::Pause => "suspend".to_string(),
+            Self::Resume => "resume".to_string(),
+            Self::Suspend => "managedsave".to_string(),
+            Self::Delete { delete_volumes } => {
+                if *delete_volumes {
+                    "undefine --managed-save --snapshots-metadata --remove-all-storage".to_string()
+                } else {
+                    "undefine --managed-save --snapshots-metadata".to_string()
+                }
+            }
+            Self::SetAutostart(true) => "autostart".to_string(),
+            Self::SetAutostart(false) => "autostart --disable".to_string(),
+        };
+        format!("virsh -c {} {verb} {}", shell_quote(uri), shell_quote(name))
+    }
+}
+
+/// Quote a word for a POSIX shell when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+%,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Instance, InstanceStatus};
+
+    fn inst(status: InstanceStatus) -> Instance {
+        let mut i = Instance::new("id", "web-01");
+        i.status = status;
+        i.persistent = Some(true);
+        i.autostart = Some(false);
+        i
+    }
+
+    #[test]
+    fn running_instance_offers_stop_actions_not_start() {
+        let i = inst(InstanceStatus::Active);
+        assert!(InstanceAction::Shutdown.allowed_for(&i));
+        assert!(InstanceAction::Pause.allowed_for(&i));
+        assert!(!InstanceAction::Start.allowed_for(&i));
+        assert!(!InstanceAction::Resume.allowed_for(&i));
+    }
+
+    #[test]
+    fn shut_off_instance_with_managed_save_is_restored_not_started() {
+        let mut i = inst(InstanceStatus::Shutoff);
+        i.has_managed_save = true;
+        assert!(InstanceAction::Restore.allowed_for(&i));
+        assert!(!InstanceAction::Start.allowed_for(&i));
+        assert!(!InstanceAction::Shutdown.allowed_for(&i));
+    }
+
+    #[test]
+    fn no_action_while_a_task_is_in_flight() {
+        let mut i = inst(InstanceStatus::Active);
+        i.task = Some("pausing".into());
+        assert!(!InstanceAction::Pause.allowed_for(&i));
+        assert!(!InstanceAction::Delete { delete_volumes: false }.allowed_for(&i));
+    }
+
+    #[test]
+    fn virsh_command_quotes_odd_names() {
+        let cmd = InstanceAction::ForceOff.virsh_command("qemu:///system", "my vm");
+        assert_eq!(cmd, "virsh -c qemu:///system destroy 'my vm'");
+    }
+}

@@ -1,0 +1,92 @@
+//! The one interface every backend (libvirt, OpenStack) implements, and the worker that runs its
+//! calls in the background and sends the results back to the app as [`BackendEvent`]s.
+
+pub mod actions;
+pub mod libvirt;
+pub mod worker;
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind};
+
+pub use actions::InstanceAction;
+
+/// What a backend can do; the UI offers only what is listed here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// The connection refuses every mutation (`--readonly`).
+    pub readonly: bool,
+    /// Actions this backend implements at all (per-state rules come on top).
+    pub actions: Vec<InstanceAction>,
+    /// Whether a document (domain XML) can be edited and redefined.
+    pub edit: bool,
+}
+
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum BackendError {
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("refused: the connection is read-only")]
+    ReadOnly,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("connection lost: {0}")]
+    Connection(String),
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// Any other error the hypervisor or cloud reported, in its own words.
+    #[error("{0}")]
+    Api(String),
+}
+
+/// Connection health, shown in the header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectionState {
+    Connected,
+    /// Lost; retrying. `attempt` counts retries, `reason` is the last error.
+    Reconnecting { attempt: u32, reason: String },
+}
+
+/// The backend interface. Every call may block on I/O, so the app only ever calls it from the
+/// [`worker`], never on the render path.
+pub trait Backend: Send + Sync + 'static {
+    fn capabilities(&self) -> Capabilities;
+
+    fn host_info(&self) -> impl Future<Output = Result<HostInfo, BackendError>> + Send;
+
+    /// One listing of `kind`, fetched with as few bulk calls as the API allows.
+    fn list(
+        &self,
+        kind: ResourceKind,
+    ) -> impl Future<Output = Result<Listing, BackendError>> + Send;
+
+    fn instance_detail(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<InstanceDetail, BackendError>> + Send;
+
+    fn perform(
+        &self,
+        id: &str,
+        action: &InstanceAction,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// The document the user edits (inactive domain XML), like `virsh edit` opens.
+    fn editable_document(&self, id: &str)
+    -> impl Future<Output = Result<String, BackendError>> + Send;
+
+    /// Validate and apply an edited document (domain XML), like `virsh edit`.
+    fn redefine(&self, id: &str, document: &str)
+    -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// Ids of instances whose state changed since the last call: lifecycle events when the
+    /// backend has them. Waits until at least one arrives; `None` when the backend has no events.
+    fn next_changes(&self) -> impl Future<Output = Option<Vec<String>>> + Send;
+
+    /// Current connection health.
+    fn connection_state(&self) -> impl Future<Output = ConnectionState> + Send;
+}

@@ -1,0 +1,1 @@
+//! Runs backend calls in the background.
