@@ -85,16 +85,15 @@ impl InstanceAction {
         }
         let s = &inst.status;
         match self {
-            Self::Start => matches!(s, S::Shutoff | S::Crashed) && !inst.has_managed_save,
-            Self::Restore => matches!(s, S::Shutoff) && inst.has_managed_save,
+            Self::Start => matches!(s, S::Shutoff | S::Crashed | S::Error),
+            // A managed save shows as SUSPENDED (as Nova's libvirt suspend does).
+            Self::Restore => matches!(s, S::Suspended) && inst.has_managed_save,
             Self::Shutdown | Self::Reboot => matches!(s, S::Active),
             Self::ForceOff => matches!(s, S::Active | S::Paused | S::Crashed | S::Build),
             Self::Reset => matches!(s, S::Active | S::Paused | S::Crashed),
             Self::Pause => matches!(s, S::Active),
             Self::Resume => matches!(s, S::Paused),
-            Self::Suspend => {
-                matches!(s, S::Active | S::Paused) && inst.persistent != Some(false)
-            }
+            Self::Suspend => matches!(s, S::Active | S::Paused) && inst.persistent != Some(false),
             Self::Delete { .. } => true,
             Self::SetAutostart(on) => {
                 inst.persistent != Some(false) && inst.autostart.is_some_and(|a| a != *on)
@@ -179,8 +178,8 @@ mod tests {
     }
 
     #[test]
-    fn shut_off_instance_with_managed_save_is_restored_not_started() {
-        let mut i = inst(InstanceStatus::Shutoff);
+    fn suspended_instance_is_restored_not_started() {
+        let mut i = inst(InstanceStatus::Suspended);
         i.has_managed_save = true;
         assert!(InstanceAction::Restore.allowed_for(&i));
         assert!(!InstanceAction::Start.allowed_for(&i));
@@ -192,7 +191,12 @@ mod tests {
         let mut i = inst(InstanceStatus::Active);
         i.task = Some("pausing".into());
         assert!(!InstanceAction::Pause.allowed_for(&i));
-        assert!(!InstanceAction::Delete { delete_volumes: false }.allowed_for(&i));
+        assert!(
+            !InstanceAction::Delete {
+                delete_volumes: false
+            }
+            .allowed_for(&i)
+        );
     }
 
     #[test]

@@ -1,0 +1,52 @@
+//! User intents, produced by the keymap, the mouse and `:` commands.
+
+use crate::backend::{BackendRequest, InstanceAction};
+use crate::model::ResourceKind;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    NextTab,
+    PrevTab,
+    GoTab(ResourceKind),
+    /// A digit key: the tab is the digit's position.
+    GoTabByKey,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    OpenDetail,
+    Back,
+    StartFilter,
+    StartCommand,
+    ToggleHelp,
+    SortNext,
+    SortReverse,
+    SortBy(usize),
+    Refresh,
+    ToggleXml,
+    /// Start, or restore when the instance has a managed save.
+    StartOrRestore,
+    PauseOrResume,
+    ToggleAutostart,
+    Instance(InstanceAction),
+    Console,
+    Edit,
+}
+
+/// What `update` asks the event loop to do; the only way state changes reach the outside.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Request(BackendRequest),
+    /// Suspend the UI and open `document` in `$EDITOR`; then redefine it.
+    Edit {
+        id: String,
+        name: String,
+        document: String,
+    },
+    /// Suspend the UI and run an interactive command (the serial console).
+    RunInteractive(Vec<String>),
+    Quit,
+}

@@ -1,0 +1,280 @@
+//! Column specs of each table: title, cell text, colour tone and sort key, one list per resource
+//! (as k9s has one renderer per resource).
+
+use crate::format;
+use crate::i18n::{self, Lang, Msg};
+use crate::model::{Flavor, Image, Instance, InstanceStatus, Network, Volume};
+
+/// A cell's semantic colour, resolved against the theme when drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Normal,
+    Muted,
+    Good,
+    Bad,
+    Task,
+    Status(StatusTone),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusTone {
+    Active,
+    Build,
+    Shutoff,
+    Paused,
+    Suspended,
+    Crashed,
+    Error,
+    Other,
+}
+
+impl StatusTone {
+    pub fn of(status: &InstanceStatus) -> Self {
+        match status {
+            InstanceStatus::Active => Self::Active,
+            InstanceStatus::Build => Self::Build,
+            InstanceStatus::Shutoff => Self::Shutoff,
+            InstanceStatus::Paused => Self::Paused,
+            InstanceStatus::Suspended => Self::Suspended,
+            InstanceStatus::Crashed => Self::Crashed,
+            InstanceStatus::Error => Self::Error,
+            InstanceStatus::Other(_) => Self::Other,
+        }
+    }
+}
+
+pub struct Column<T> {
+    pub title: Msg,
+    pub cell: fn(&T, Lang) -> String,
+    pub tone: fn(&T) -> Tone,
+    pub sort_num: Option<fn(&T) -> u64>,
+    /// Widest this column grows, in display columns.
+    pub max_width: usize,
+}
+
+impl<T> Column<T> {
+    pub fn text(title: Msg, cell: fn(&T, Lang) -> String) -> Self {
+        Self {
+            title,
+            cell,
+            tone: |_| Tone::Normal,
+            sort_num: None,
+            max_width: 40,
+        }
+    }
+
+    #[must_use]
+    pub fn numeric(mut self, key: fn(&T) -> u64) -> Self {
+        self.sort_num = Some(key);
+        self
+    }
+
+    #[must_use]
+    pub fn tone(mut self, tone: fn(&T) -> Tone) -> Self {
+        self.tone = tone;
+        self
+    }
+
+    #[must_use]
+    pub fn max(mut self, width: usize) -> Self {
+        self.max_width = width;
+        self
+    }
+}
+
+fn opt(v: Option<&String>) -> String {
+    v.cloned().unwrap_or_else(|| "—".into())
+}
+
+fn yes_no_opt(v: Option<bool>, lang: Lang) -> String {
+    v.map_or_else(|| "—".into(), |b| i18n::yes_no(b, lang).to_string())
+}
+
+fn good_bad(v: bool) -> Tone {
+    if v { Tone::Good } else { Tone::Muted }
+}
+
+pub fn instances() -> Vec<Column<Instance>> {
+    vec![
+        Column::text(Msg::ColInstanceName, |i: &Instance, _| i.name.clone()).max(32),
+        Column::text(Msg::ColIpAddresses, |i: &Instance, _| {
+            if i.addresses.is_empty() {
+                "—".into()
+            } else {
+                format::addresses(&i.addresses)
+            }
+        })
+        .max(34),
+        Column::text(Msg::ColSize, |i: &Instance, _| {
+            format::instance_size(&i.size)
+        })
+        .numeric(|i| i.size.ram_bytes.saturating_add(u64::from(i.size.vcpus)))
+        .max(44),
+        Column::text(Msg::ColStatus, |i: &Instance, lang| {
+            i18n::status_text(&i.status, lang)
+        })
+        .tone(|i| Tone::Status(StatusTone::of(&i.status)))
+        .max(12),
+        Column::text(Msg::ColTask, |i: &Instance, lang| {
+            i18n::task_text(i.task.as_deref(), lang)
+        })
+        .tone(|i| {
+            if i.task.is_some() {
+                Tone::Task
+            } else {
+                Tone::Muted
+            }
+        })
+        .max(18),
+        Column::text(Msg::ColPowerState, |i: &Instance, lang| {
+            i18n::power_text(i.power, lang).to_string()
+        })
+        .tone(|i| Tone::Status(StatusTone::of(&i.status)))
+        .max(12),
+    ]
+}
+
+pub fn flavors() -> Vec<Column<Flavor>> {
+    vec![
+        Column::text(Msg::ColId, |f: &Flavor, _| f.id.clone()).max(12),
+        Column::text(Msg::ColName, |f: &Flavor, _| f.name.clone()).max(24),
+        Column::text(Msg::ColVcpus, |f: &Flavor, _| f.vcpus.to_string())
+            .numeric(|f| u64::from(f.vcpus))
+            .max(6),
+        Column::text(Msg::ColRam, |f: &Flavor, _| format::bytes(f.ram_bytes))
+            .numeric(|f| f.ram_bytes)
+            .max(10),
+        Column::text(Msg::ColRootDisk, |f: &Flavor, _| {
+            format::bytes(f.root_disk_bytes)
+        })
+        .numeric(|f| f.root_disk_bytes)
+        .max(10),
+        Column::text(Msg::ColEphemeral, |f: &Flavor, _| {
+            format::bytes(f.ephemeral_bytes)
+        })
+        .numeric(|f| f.ephemeral_bytes)
+        .max(14),
+        Column::text(Msg::ColFits, |f: &Flavor, lang| yes_no_opt(f.fits, lang))
+            .tone(|f| match f.fits {
+                Some(true) => Tone::Good,
+                Some(false) => Tone::Bad,
+                None => Tone::Muted,
+            })
+            .max(12),
+    ]
+}
+
+pub fn images() -> Vec<Column<Image>> {
+    vec![
+        Column::text(Msg::ColName, |i: &Image, _| i.name.clone()).max(34),
+        Column::text(Msg::ColFormat, |i: &Image, _| opt(i.format.as_ref())).max(8),
+        Column::text(Msg::ColVirtualSize, |i: &Image, _| {
+            format::size(i.virtual_size)
+        })
+        .numeric(|i| i.virtual_size.unwrap_or(0))
+        .max(12),
+        Column::text(Msg::ColAllocation, |i: &Image, _| {
+            format::size(i.allocation)
+        })
+        .numeric(|i| i.allocation.unwrap_or(0))
+        .max(12),
+        Column::text(Msg::ColPool, |i: &Image, _| opt(i.pool.as_ref())).max(12),
+        Column::text(Msg::ColPath, |i: &Image, _| opt(i.path.as_ref())).max(48),
+        Column::text(Msg::ColUsedBy, |i: &Image, _| {
+            if i.used_by.is_empty() {
+                "—".into()
+            } else {
+                i.used_by.join(", ")
+            }
+        })
+        .tone(|i| {
+            if i.used_by.is_empty() {
+                Tone::Muted
+            } else {
+                Tone::Normal
+            }
+        })
+        .max(30),
+    ]
+}
+
+pub fn volumes() -> Vec<Column<Volume>> {
+    vec![
+        Column::text(Msg::ColName, |v: &Volume, _| v.name.clone()).max(30),
+        Column::text(Msg::ColPool, |v: &Volume, _| opt(v.pool.as_ref())).max(12),
+        Column::text(Msg::ColFormat, |v: &Volume, _| opt(v.format.as_ref())).max(8),
+        Column::text(Msg::ColCapacity, |v: &Volume, _| format::size(v.capacity))
+            .numeric(|v| v.capacity.unwrap_or(0))
+            .max(10),
+        Column::text(Msg::ColAllocation, |v: &Volume, _| {
+            format::size(v.allocation)
+        })
+        .numeric(|v| v.allocation.unwrap_or(0))
+        .max(10),
+        Column::text(Msg::ColAttachedTo, |v: &Volume, _| {
+            if v.attached.is_empty() {
+                "—".into()
+            } else {
+                v.attached
+                    .iter()
+                    .map(|a| format!("{} ({})", a.instance, a.target))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        })
+        .tone(|v| good_bad(!v.attached.is_empty()))
+        .max(30),
+        Column::text(Msg::ColPath, |v: &Volume, _| opt(v.path.as_ref())).max(48),
+    ]
+}
+
+pub fn networks() -> Vec<Column<Network>> {
+    vec![
+        Column::text(Msg::ColName, |n: &Network, _| n.name.clone()).max(24),
+        Column::text(Msg::ColActive, |n: &Network, lang| {
+            i18n::yes_no(n.active, lang).to_string()
+        })
+        .tone(|n| good_bad(n.active))
+        .max(8),
+        Column::text(Msg::ColAutostart, |n: &Network, lang| {
+            yes_no_opt(n.autostart, lang)
+        })
+        .max(10),
+        Column::text(Msg::ColForward, |n: &Network, lang| {
+            n.forward
+                .clone()
+                .unwrap_or_else(|| Msg::Isolated.text(lang).to_string())
+        })
+        .max(12),
+        Column::text(Msg::ColBridge, |n: &Network, _| opt(n.bridge.as_ref())).max(12),
+        Column::text(Msg::ColAddresses, |n: &Network, _| {
+            if n.cidrs.is_empty() {
+                "—".into()
+            } else {
+                n.cidrs.join(", ")
+            }
+        })
+        .max(36),
+        Column::text(Msg::ColDhcpRange, |n: &Network, _| {
+            if n.dhcp_ranges.is_empty() {
+                "—".into()
+            } else {
+                n.dhcp_ranges.join(", ")
+            }
+        })
+        .max(34),
+        Column::text(Msg::ColLeases, |n: &Network, _| match n.leases.known() {
+            Some(l) => l.len().to_string(),
+            None => "n/a".into(),
+        })
+        .numeric(|n| n.leases.known().map_or(0, |l| l.len() as u64))
+        .tone(|n| {
+            if n.leases.known().is_some() {
+                Tone::Normal
+            } else {
+                Tone::Muted
+            }
+        })
+        .max(8),
+    ]
+}

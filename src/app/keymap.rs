@@ -1,0 +1,345 @@
+//! The keymap: every binding with its description and context. Key handling, the `?` help and
+//! the key hints are all generated from this one table, so they cannot drift apart.
+//! `--readonly` drops every binding marked `mutates` when the keymap is built.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::action::Action;
+use crate::backend::InstanceAction;
+use crate::i18n::Msg;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// Anywhere without a popup or text input.
+    Global,
+    /// Any table or detail view.
+    Table,
+    /// The Instances tab and an instance's detail.
+    Instances,
+    /// A detail view.
+    Detail,
+}
+
+impl Context {
+    pub fn title(self) -> Msg {
+        match self {
+            Self::Global => Msg::HelpContextGlobal,
+            Self::Table => Msg::HelpContextTable,
+            Self::Instances => Msg::HelpContextInstances,
+            Self::Detail => Msg::HelpContextDetail,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    const fn plain(code: KeyCode) -> Self {
+        Self {
+            code,
+            mods: KeyModifiers::NONE,
+        }
+    }
+
+    const fn ch(c: char) -> Self {
+        Self::plain(KeyCode::Char(c))
+    }
+
+    const fn ctrl(c: char) -> Self {
+        Self {
+            code: KeyCode::Char(c),
+            mods: KeyModifiers::CONTROL,
+        }
+    }
+
+    fn matches(&self, event: &KeyEvent) -> bool {
+        if self.code != event.code {
+            return false;
+        }
+        // Shifted characters arrive with SHIFT set on some terminals and without it on others;
+        // the character itself already says which key it was.
+        let mods = if matches!(event.code, KeyCode::Char(_) | KeyCode::BackTab) {
+            event.modifiers - KeyModifiers::SHIFT
+        } else {
+            event.modifiers
+        };
+        mods == self.mods
+    }
+
+    /// How the key is written in help and hints: `j`, `Ctrl-d`, `PgDn`.
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            format!("Ctrl-{base}")
+        } else {
+            base
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub keys: Vec<Key>,
+    pub action: Action,
+    pub desc: Msg,
+    pub context: Context,
+    /// Changes the hypervisor or cloud; removed in `--readonly`.
+    pub mutates: bool,
+    /// Shown in the one-line key hints at the bottom.
+    pub hint: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Keymap {
+    pub bindings: Vec<Binding>,
+}
+
+impl Keymap {
+    pub fn new(readonly: bool) -> Self {
+        let mut bindings = default_bindings();
+        if readonly {
+            bindings.retain(|b| !b.mutates);
+        }
+        Self { bindings }
+    }
+
+    /// The action bound to `event` in any of the active `contexts`, most specific first.
+    pub fn lookup(&self, event: &KeyEvent, contexts: &[Context]) -> Option<&Action> {
+        contexts.iter().find_map(|ctx| {
+            self.bindings
+                .iter()
+                .find(|b| b.context == *ctx && b.keys.iter().any(|k| k.matches(event)))
+                .map(|b| &b.action)
+        })
+    }
+
+    pub fn in_context(&self, context: Context) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().filter(move |b| b.context == context)
+    }
+
+    /// Keys label of a binding: `j/↓`.
+    pub fn keys_label(binding: &Binding) -> String {
+        binding
+            .keys
+            .iter()
+            .map(Key::label)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+fn bind(keys: &[Key], action: Action, desc: Msg, context: Context) -> Binding {
+    Binding {
+        keys: keys.to_vec(),
+        action,
+        desc,
+        context,
+        mutates: false,
+        hint: false,
+    }
+}
+
+impl Binding {
+    fn mutating(mut self) -> Self {
+        self.mutates = true;
+        self
+    }
+
+    fn hinted(mut self) -> Self {
+        self.hint = true;
+        self
+    }
+}
+
+fn default_bindings() -> Vec<Binding> {
+    use Context::{Detail, Global, Instances, Table};
+    use KeyCode as K;
+    let k = Key::ch;
+    let p = Key::plain;
+    vec![
+        bind(&[k('q')], Action::Quit, Msg::KeyQuit, Global).hinted(),
+        bind(&[Key::ctrl('c')], Action::Quit, Msg::KeyQuit, Global),
+        bind(&[k('?')], Action::ToggleHelp, Msg::KeyHelp, Global).hinted(),
+        bind(&[k(':')], Action::StartCommand, Msg::KeyCommand, Global).hinted(),
+        bind(&[p(K::Tab)], Action::NextTab, Msg::KeyNextTab, Global),
+        bind(&[p(K::BackTab)], Action::PrevTab, Msg::KeyPrevTab, Global),
+        bind(
+            &[k('1'), k('2'), k('3'), k('4'), k('5'), k('6')],
+            Action::GoTabByKey,
+            Msg::KeyGoTab,
+            Global,
+        ),
+        bind(
+            &[p(K::F(5)), Key::ctrl('r')],
+            Action::Refresh,
+            Msg::KeyRefresh,
+            Global,
+        ),
+        bind(&[k('j'), p(K::Down)], Action::Down, Msg::KeyDown, Table),
+        bind(&[k('k'), p(K::Up)], Action::Up, Msg::KeyUp, Table),
+        bind(&[k('g'), p(K::Home)], Action::Top, Msg::KeyTop, Table),
+        bind(&[k('G'), p(K::End)], Action::Bottom, Msg::KeyBottom, Table),
+        bind(
+            &[p(K::PageUp), Key::ctrl('b')],
+            Action::PageUp,
+            Msg::KeyPageUp,
+            Table,
+        ),
+        bind(
+            &[p(K::PageDown), Key::ctrl('f')],
+            Action::PageDown,
+            Msg::KeyPageDown,
+            Table,
+        ),
+        bind(&[p(K::Enter)], Action::OpenDetail, Msg::KeyDetail, Table).hinted(),
+        bind(&[p(K::Esc)], Action::Back, Msg::KeyBack, Table),
+        bind(&[k('/')], Action::StartFilter, Msg::KeyFilter, Table).hinted(),
+        bind(&[k('o')], Action::SortNext, Msg::KeySortNext, Table).hinted(),
+        bind(&[k('O')], Action::SortReverse, Msg::KeySortReverse, Table),
+        bind(&[k('x')], Action::ToggleXml, Msg::KeyToggleXml, Detail),
+        bind(&[k('c')], Action::Console, Msg::ActConsole, Instances).hinted(),
+        bind(
+            &[k('s')],
+            Action::StartOrRestore,
+            Msg::KeyStartRestore,
+            Instances,
+        )
+        .mutating()
+        .hinted(),
+        bind(
+            &[k('h')],
+            Action::Instance(InstanceAction::Shutdown),
+            Msg::ActShutdown,
+            Instances,
+        )
+        .mutating()
+        .hinted(),
+        bind(
+            &[k('H')],
+            Action::Instance(InstanceAction::ForceOff),
+            Msg::ActForceOff,
+            Instances,
+        )
+        .mutating(),
+        bind(
+            &[k('r')],
+            Action::Instance(InstanceAction::Reboot),
+            Msg::ActReboot,
+            Instances,
+        )
+        .mutating()
+        .hinted(),
+        bind(
+            &[k('R')],
+            Action::Instance(InstanceAction::Reset),
+            Msg::ActReset,
+            Instances,
+        )
+        .mutating(),
+        bind(
+            &[k('p')],
+            Action::PauseOrResume,
+            Msg::KeyPauseResume,
+            Instances,
+        )
+        .mutating()
+        .hinted(),
+        bind(
+            &[k('z')],
+            Action::Instance(InstanceAction::Suspend),
+            Msg::KeySuspend,
+            Instances,
+        )
+        .mutating(),
+        bind(
+            &[Key::ctrl('d'), p(K::Delete)],
+            Action::Instance(InstanceAction::Delete {
+                delete_volumes: false,
+            }),
+            Msg::ActDelete,
+            Instances,
+        )
+        .mutating()
+        .hinted(),
+        bind(
+            &[k('a')],
+            Action::ToggleAutostart,
+            Msg::KeyAutostart,
+            Instances,
+        )
+        .mutating(),
+        bind(&[k('e')], Action::Edit, Msg::ActEdit, Instances)
+            .mutating()
+            .hinted(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        let map = Keymap::new(false);
+        for (i, a) in map.bindings.iter().enumerate() {
+            for b in &map.bindings[i + 1..] {
+                if a.context == b.context {
+                    for k in &a.keys {
+                        assert!(!b.keys.contains(k), "{} bound twice", k.label());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn readonly_removes_every_mutating_binding() {
+        let full = Keymap::new(false);
+        let ro = Keymap::new(true);
+        assert!(full.bindings.iter().any(|b| b.mutates));
+        assert!(ro.bindings.iter().all(|b| !b.mutates));
+        let ctx = [Context::Instances, Context::Table, Context::Global];
+        assert_eq!(full.lookup(&key('p'), &ctx), Some(&Action::PauseOrResume));
+        assert_eq!(ro.lookup(&key('p'), &ctx), None);
+        assert_eq!(ro.lookup(&key('q'), &ctx), Some(&Action::Quit));
+    }
+
+    #[test]
+    fn shifted_letters_match_with_or_without_the_shift_flag() {
+        let map = Keymap::new(false);
+        let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(
+            map.lookup(&shifted, &[Context::Table]),
+            Some(&Action::Bottom)
+        );
+        assert_eq!(
+            map.lookup(&key('G'), &[Context::Table]),
+            Some(&Action::Bottom)
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! The application: state, the actions that change it and the event loop that drives it.
+
+pub mod action;
+pub mod columns;
+pub mod keymap;
+pub mod state;
+pub mod table;
+pub mod update;

@@ -1,0 +1,291 @@
+//! Everything the screen shows, owned by the app task alone. Views draw from it; only
+//! `update` changes it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tui_input::Input;
+
+use crate::app::columns;
+use crate::app::keymap::{Context, Keymap};
+use crate::app::table::TableView;
+use crate::backend::{Capabilities, ConnectionState, InstanceAction};
+use crate::i18n::{Lang, Msg};
+use crate::model::{
+    Flavor, HostInfo, Image, Instance, InstanceDetail, Listing, Network, Overview, Pool,
+    ResourceKind, Volume,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub level: Level,
+    pub text: String,
+    pub at: Instant,
+}
+
+/// An action in flight on one instance, shown in the Task column and the status line.
+#[derive(Clone, Debug)]
+pub struct RunningTask {
+    pub name: String,
+    pub action: InstanceAction,
+    pub started: Instant,
+    /// The backend call returned; waiting for the state to settle.
+    pub call_done: bool,
+    /// Status text when the action started, to notice the change.
+    pub from_status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Popup {
+    Help {
+        scroll: u16,
+    },
+    Confirm {
+        id: String,
+        name: String,
+        action: InstanceAction,
+    },
+    Console {
+        name: String,
+        detail: Box<Option<InstanceDetail>>,
+    },
+    EditFailed {
+        id: String,
+        name: String,
+        document: String,
+        error: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputMode {
+    Normal,
+    Filter,
+    Command,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DetailView {
+    pub kind: ResourceKind,
+    pub id: String,
+    pub scroll: u16,
+    pub show_document: bool,
+}
+
+/// Typed rows of each table, kept beside their display caches.
+#[derive(Clone, Debug, Default)]
+pub struct Data {
+    pub overview: Option<Overview>,
+    pub instances: Vec<Instance>,
+    pub flavors: Vec<Flavor>,
+    pub images: Vec<Image>,
+    pub volumes: Vec<Volume>,
+    pub pools: Vec<Pool>,
+    pub networks: Vec<Network>,
+}
+
+pub struct AppState {
+    pub lang: Lang,
+    pub keymap: Keymap,
+    pub caps: Capabilities,
+    /// Connection label: libvirt URI or cloud/region/project.
+    pub target: String,
+    pub host: Option<HostInfo>,
+    pub connection: ConnectionState,
+    pub tab: ResourceKind,
+    pub data: Data,
+    pub tables: HashMap<ResourceKind, TableView>,
+    /// Overview errors and loading state (it has no table).
+    pub overview_error: Option<String>,
+    pub generation: u64,
+    /// Newest generation applied per kind; older answers are dropped.
+    pub applied: HashMap<ResourceKind, u64>,
+    /// Kinds whose data is known to be out of date (events arrived while hidden).
+    pub stale: Vec<ResourceKind>,
+    pub detail: Option<DetailView>,
+    pub instance_detail: Option<(String, Result<InstanceDetail, String>)>,
+    pub popup: Option<Popup>,
+    pub input_mode: InputMode,
+    pub filter_input: Input,
+    pub command_input: Input,
+    /// Cycling state of `:` completion: (typed prefix, next candidate index).
+    pub completion: Option<(String, usize)>,
+    pub tasks: HashMap<String, RunningTask>,
+    pub status: Option<StatusMessage>,
+    pub spinner: usize,
+    /// Rows visible in the table body at the last draw, for paging.
+    pub page_rows: usize,
+    pub settle_timeout: Duration,
+    pub quit: bool,
+}
+
+impl AppState {
+    pub fn new(lang: Lang, caps: Capabilities, target: String, settle_timeout: Duration) -> Self {
+        let mut tables = HashMap::new();
+        for kind in ResourceKind::ALL {
+            if kind != ResourceKind::Overview {
+                tables.insert(kind, TableView::default());
+            }
+        }
+        Self {
+            lang,
+            keymap: Keymap::new(caps.readonly),
+            caps,
+            target,
+            host: None,
+            connection: ConnectionState::Connected,
+            tab: ResourceKind::Instances,
+            data: Data::default(),
+            tables,
+            overview_error: None,
+            generation: 0,
+            applied: HashMap::new(),
+            stale: Vec::new(),
+            detail: None,
+            instance_detail: None,
+            popup: None,
+            input_mode: InputMode::Normal,
+            filter_input: Input::default(),
+            command_input: Input::default(),
+            completion: None,
+            tasks: HashMap::new(),
+            status: None,
+            spinner: 0,
+            page_rows: 10,
+            settle_timeout,
+            quit: false,
+        }
+    }
+
+    pub fn t(&self, msg: Msg) -> &'static str {
+        msg.text(self.lang)
+    }
+
+    pub fn table(&self, kind: ResourceKind) -> Option<&TableView> {
+        self.tables.get(&kind)
+    }
+
+    pub fn current_table(&self) -> Option<&TableView> {
+        self.tables.get(&self.tab)
+    }
+
+    pub fn current_table_mut(&mut self) -> Option<&mut TableView> {
+        self.tables.get_mut(&self.tab)
+    }
+
+    /// The instance under the cursor (or shown in the detail view).
+    pub fn selected_instance(&self) -> Option<&Instance> {
+        let id = match &self.detail {
+            Some(d) if d.kind == ResourceKind::Instances => Some(d.id.as_str()),
+            Some(_) => None,
+            None if self.tab == ResourceKind::Instances => self
+                .table(ResourceKind::Instances)
+                .and_then(TableView::selected_id),
+            None => None,
+        }?;
+        self.data.instances.iter().find(|i| i.id == id)
+    }
+
+    /// Key contexts active now, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        let mut ctx = Vec::with_capacity(4);
+        if self.detail.is_some() {
+            ctx.push(Context::Detail);
+        }
+        if self.tab == ResourceKind::Instances {
+            ctx.push(Context::Instances);
+        }
+        ctx.push(Context::Table);
+        ctx.push(Context::Global);
+        ctx
+    }
+
+    /// Apply a listing to the typed data and the display cache.
+    pub fn apply_listing(&mut self, listing: Listing) {
+        let lang = self.lang;
+        match listing {
+            Listing::Overview(o) => {
+                self.host = Some(o.host.clone());
+                self.data.overview = Some(*o);
+                self.overview_error = None;
+            }
+            Listing::Instances(list) => {
+                self.data.instances = list;
+                self.refresh_instance_rows();
+            }
+            Listing::Flavors(list) => {
+                if let Some(t) = self.tables.get_mut(&ResourceKind::Flavors) {
+                    t.set_rows(&list, &columns::flavors(), lang, |f| &f.id);
+                }
+                self.data.flavors = list;
+            }
+            Listing::Images(list) => {
+                if let Some(t) = self.tables.get_mut(&ResourceKind::Images) {
+                    t.set_rows(&list, &columns::images(), lang, |i| &i.id);
+                }
+                self.data.images = list;
+            }
+            Listing::Volumes { volumes, pools } => {
+                if let Some(t) = self.tables.get_mut(&ResourceKind::Volumes) {
+                    t.set_rows(&volumes, &columns::volumes(), lang, |v| &v.id);
+                }
+                self.data.volumes = volumes;
+                self.data.pools = pools;
+            }
+            Listing::Networks(list) => {
+                if let Some(t) = self.tables.get_mut(&ResourceKind::Networks) {
+                    t.set_rows(&list, &columns::networks(), lang, |n| &n.id);
+                }
+                self.data.networks = list;
+            }
+        }
+    }
+
+    /// Rebuild the instances table from the backend's rows with yun's own in-flight actions
+    /// shown in the Task column (unless the backend reports a task itself).
+    pub fn refresh_instance_rows(&mut self) {
+        let shown: Vec<Instance> = self
+            .data
+            .instances
+            .iter()
+            .map(|inst| {
+                let mut inst = inst.clone();
+                if inst.task.is_none()
+                    && let Some(task) = self.tasks.get(&inst.id)
+                {
+                    inst.task = Some(task.action.task_label().to_string());
+                }
+                inst
+            })
+            .collect();
+        let lang = self.lang;
+        if let Some(t) = self.tables.get_mut(&ResourceKind::Instances) {
+            t.set_rows(&shown, &columns::instances(), lang, |i| &i.id);
+        }
+    }
+
+    pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            level,
+            text: text.into(),
+            at: Instant::now(),
+        });
+    }
+
+    /// How often the visible data should be polled: fast while an action settles.
+    pub fn poll_interval(&self, normal: Duration) -> Duration {
+        if self.tasks.is_empty() {
+            normal
+        } else {
+            normal.min(Duration::from_secs(1))
+        }
+    }
+}

@@ -1,0 +1,907 @@
+//! State transitions: input and backend results in, [`Effect`]s out. No I/O happens here, so
+//! every flow (selection across refreshes, confirm dialogs, read-only refusals, stale answers)
+//! is tested without a terminal or a hypervisor.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use tui_input::backend::crossterm::EventHandler;
+
+use crate::app::action::{Action, Effect};
+use crate::app::state::{AppState, DetailView, InputMode, Level, Popup, RunningTask};
+use crate::backend::{BackendError, BackendEvent, BackendRequest, ConnectionState, InstanceAction};
+use crate::i18n::{self, Msg, tab_title};
+use crate::model::{InstanceStatus, ResourceKind};
+use crate::ui::HitMap;
+
+/// Info messages fade after this long; errors stay until replaced.
+const STATUS_TTL: Duration = Duration::from_secs(6);
+
+/// Requests made once at start-up: the header's host facts and the first tab.
+pub fn start(state: &mut AppState) -> Vec<Effect> {
+    let mut effects = vec![Effect::Request(BackendRequest::HostInfo)];
+    effects.extend(request_list(state, state.tab));
+    effects
+}
+
+fn request_list(state: &mut AppState, kind: ResourceKind) -> Vec<Effect> {
+    state.generation += 1;
+    state.stale.retain(|k| *k != kind);
+    vec![Effect::Request(BackendRequest::List {
+        kind,
+        generation: state.generation,
+    })]
+}
+
+/// The periodic refresh: only what is on screen is polled (k9s views stop when hidden).
+pub fn on_refresh_timer(state: &mut AppState) -> Vec<Effect> {
+    let now = Instant::now();
+    if let Some(s) = &state.status
+        && matches!(s.level, Level::Info | Level::Success)
+        && now.duration_since(s.at) > STATUS_TTL
+    {
+        state.status = None;
+    }
+    expire_settling_tasks(state, now);
+    let mut effects = request_list(state, state.tab);
+    if !state.tasks.is_empty() && state.tab != ResourceKind::Instances {
+        effects.extend(request_list(state, ResourceKind::Instances));
+    }
+    effects
+}
+
+pub fn on_spinner_tick(state: &mut AppState) {
+    state.spinner = state.spinner.wrapping_add(1);
+}
+
+fn expire_settling_tasks(state: &mut AppState, now: Instant) {
+    let timeout = state.settle_timeout;
+    let expired: Vec<String> = state
+        .tasks
+        .iter()
+        .filter(|(_, t)| t.call_done && now.duration_since(t.started) > timeout)
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in expired {
+        if let Some(task) = state.tasks.remove(&id) {
+            let msg = Msg::StatusSettleTimeout.fill(
+                state.lang,
+                &[
+                    ("action", action_title(&task.action).text(state.lang)),
+                    ("name", &task.name),
+                    ("secs", &timeout.as_secs().to_string()),
+                ],
+            );
+            state.set_status(Level::Warning, msg);
+        }
+    }
+    state.refresh_instance_rows();
+}
+
+pub fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    if state.popup.is_some() {
+        return popup_key(state, key);
+    }
+    match state.input_mode {
+        InputMode::Filter => return filter_key(state, key),
+        InputMode::Command => return command_key(state, key),
+        InputMode::Normal => {}
+    }
+    let contexts = state.contexts();
+    let Some(action) = state.keymap.lookup(&key, &contexts).cloned() else {
+        return Vec::new();
+    };
+    let action = match (action, key.code) {
+        (Action::GoTabByKey, KeyCode::Char(c)) => {
+            let index = c.to_digit(10).map_or(0, |d| d as usize).saturating_sub(1);
+            match ResourceKind::ALL.get(index) {
+                Some(kind) => Action::GoTab(*kind),
+                None => return Vec::new(),
+            }
+        }
+        (action, _) => action,
+    };
+    on_action(state, action)
+}
+
+pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Quit => {
+            state.quit = true;
+            vec![Effect::Quit]
+        }
+        Action::NextTab | Action::PrevTab => {
+            let all = ResourceKind::ALL;
+            let pos = all.iter().position(|k| *k == state.tab).unwrap_or(0);
+            let next = if action == Action::NextTab {
+                (pos + 1) % all.len()
+            } else {
+                (pos + all.len() - 1) % all.len()
+            };
+            switch_tab(state, all[next])
+        }
+        Action::GoTab(kind) => switch_tab(state, kind),
+        // Resolved to `GoTab` in `on_key`, which knows the digit.
+        Action::GoTabByKey => Vec::new(),
+        Action::Up => move_selection(state, -1),
+        Action::Down => move_selection(state, 1),
+        Action::PageUp => {
+            let page = state.page_rows.max(1).cast_signed();
+            move_selection(state, -page)
+        }
+        Action::PageDown => {
+            let page = state.page_rows.max(1).cast_signed();
+            move_selection(state, page)
+        }
+        Action::Top => {
+            if let Some(d) = &mut state.detail {
+                d.scroll = 0;
+            } else if let Some(t) = state.current_table_mut() {
+                t.select_first();
+            }
+            Vec::new()
+        }
+        Action::Bottom => {
+            if let Some(d) = &mut state.detail {
+                d.scroll = u16::MAX / 2;
+            } else if let Some(t) = state.current_table_mut() {
+                t.select_last();
+            }
+            Vec::new()
+        }
+        Action::OpenDetail => open_detail(state),
+        Action::Back => {
+            if state.detail.take().is_none()
+                && let Some(t) = state.current_table_mut()
+                && !t.filter.is_empty()
+            {
+                t.set_filter("");
+                state.filter_input.reset();
+            }
+            Vec::new()
+        }
+        Action::StartFilter => {
+            if state.tab != ResourceKind::Overview && state.detail.is_none() {
+                state.input_mode = InputMode::Filter;
+            }
+            Vec::new()
+        }
+        Action::StartCommand => {
+            state.input_mode = InputMode::Command;
+            state.command_input.reset();
+            state.completion = None;
+            Vec::new()
+        }
+        Action::ToggleHelp => {
+            state.popup = Some(Popup::Help { scroll: 0 });
+            Vec::new()
+        }
+        Action::SortNext | Action::SortReverse | Action::SortBy(_) => {
+            sort(state, &action);
+            Vec::new()
+        }
+        Action::Refresh => {
+            let mut effects = request_list(state, state.tab);
+            effects.push(Effect::Request(BackendRequest::HostInfo));
+            if let Some(d) = &state.detail
+                && d.kind == ResourceKind::Instances
+            {
+                effects.push(Effect::Request(BackendRequest::Detail { id: d.id.clone() }));
+            }
+            effects
+        }
+        Action::ToggleXml => {
+            if let Some(d) = &mut state.detail {
+                d.show_document = !d.show_document;
+                d.scroll = 0;
+            }
+            Vec::new()
+        }
+        Action::StartOrRestore => {
+            let restore = state
+                .selected_instance()
+                .is_some_and(|i| i.status == InstanceStatus::Suspended && i.has_managed_save);
+            let action = if restore {
+                InstanceAction::Restore
+            } else {
+                InstanceAction::Start
+            };
+            request_instance_action(state, action)
+        }
+        Action::PauseOrResume => {
+            let paused = state
+                .selected_instance()
+                .is_some_and(|i| i.status == InstanceStatus::Paused);
+            let action = if paused {
+                InstanceAction::Resume
+            } else {
+                InstanceAction::Pause
+            };
+            request_instance_action(state, action)
+        }
+        Action::ToggleAutostart => {
+            let on = state
+                .selected_instance()
+                .is_some_and(|i| i.autostart == Some(true));
+            request_instance_action(state, InstanceAction::SetAutostart(!on))
+        }
+        Action::Instance(action) => request_instance_action(state, action),
+        Action::Console => {
+            let Some(inst) = state.selected_instance() else {
+                let msg = state.t(Msg::StatusSelectInstance);
+                state.set_status(Level::Warning, msg);
+                return Vec::new();
+            };
+            let (id, name) = (inst.id.clone(), inst.name.clone());
+            state.popup = Some(Popup::Console {
+                name,
+                detail: Box::new(None),
+            });
+            vec![Effect::Request(BackendRequest::Detail { id })]
+        }
+        Action::Edit => {
+            if state.caps.readonly || !state.caps.edit {
+                refuse_readonly(state, Msg::ActEdit);
+                return Vec::new();
+            }
+            let Some(inst) = state.selected_instance() else {
+                let msg = state.t(Msg::StatusSelectInstance);
+                state.set_status(Level::Warning, msg);
+                return Vec::new();
+            };
+            vec![Effect::Request(BackendRequest::EditableDocument {
+                id: inst.id.clone(),
+                name: inst.name.clone(),
+            })]
+        }
+    }
+}
+
+fn switch_tab(state: &mut AppState, kind: ResourceKind) -> Vec<Effect> {
+    state.detail = None;
+    state.input_mode = InputMode::Normal;
+    state.tab = kind;
+    state.filter_input = state
+        .current_table()
+        .map(|t| tui_input::Input::new(t.filter.clone()))
+        .unwrap_or_default();
+    request_list(state, kind)
+}
+
+fn move_selection(state: &mut AppState, delta: isize) -> Vec<Effect> {
+    if let Some(d) = &mut state.detail {
+        d.scroll = d
+            .scroll
+            .saturating_add_signed(i16::try_from(delta).unwrap_or(0));
+    } else if let Some(t) = state.current_table_mut() {
+        t.move_by(delta);
+    }
+    Vec::new()
+}
+
+fn sort(state: &mut AppState, action: &Action) {
+    let lang = state.lang;
+    let titles = crate::ui::column_titles(state.tab);
+    let Some(table) = state.current_table_mut() else {
+        return;
+    };
+    let columns = titles.len().max(1);
+    let (column, descending) = match action {
+        Action::SortNext => ((table.sort_column + 1) % columns, false),
+        Action::SortReverse => (table.sort_column, !table.sort_descending),
+        Action::SortBy(c) if *c == table.sort_column => (*c, !table.sort_descending),
+        Action::SortBy(c) => ((*c).min(columns - 1), false),
+        _ => return,
+    };
+    table.sort_by(column, descending);
+    let dir = if descending {
+        Msg::SortDescending
+    } else {
+        Msg::SortAscending
+    };
+    let title = titles.get(column).map_or("", |m| m.text(lang));
+    let msg = Msg::StatusSortedBy.fill(lang, &[("column", title), ("dir", dir.text(lang))]);
+    state.set_status(Level::Info, msg);
+}
+
+fn open_detail(state: &mut AppState) -> Vec<Effect> {
+    if state.tab == ResourceKind::Overview {
+        return Vec::new();
+    }
+    let Some(id) = state
+        .current_table()
+        .and_then(|t| t.selected_id())
+        .map(str::to_string)
+    else {
+        return Vec::new();
+    };
+    state.detail = Some(DetailView {
+        kind: state.tab,
+        id: id.clone(),
+        scroll: 0,
+        show_document: false,
+    });
+    if state.tab == ResourceKind::Instances {
+        if state.instance_detail.as_ref().is_none_or(|(i, _)| *i != id) {
+            state.instance_detail = None;
+        }
+        return vec![Effect::Request(BackendRequest::Detail { id })];
+    }
+    Vec::new()
+}
+
+pub fn action_title(action: &InstanceAction) -> Msg {
+    match action {
+        InstanceAction::Start => Msg::ActStart,
+        InstanceAction::Shutdown => Msg::ActShutdown,
+        InstanceAction::ForceOff => Msg::ActForceOff,
+        InstanceAction::Reboot => Msg::ActReboot,
+        InstanceAction::Reset => Msg::ActReset,
+        InstanceAction::Pause => Msg::ActPause,
+        InstanceAction::Resume => Msg::ActResume,
+        InstanceAction::Suspend => Msg::ActSuspend,
+        InstanceAction::Restore => Msg::ActRestore,
+        InstanceAction::Delete { .. } => Msg::ActDelete,
+        InstanceAction::SetAutostart(true) => Msg::ActAutostartOn,
+        InstanceAction::SetAutostart(false) => Msg::ActAutostartOff,
+    }
+}
+
+fn refuse_readonly(state: &mut AppState, what: Msg) {
+    let msg = Msg::StatusReadonly.fill(state.lang, &[("action", what.text(state.lang))]);
+    state.set_status(Level::Error, msg);
+}
+
+fn request_instance_action(state: &mut AppState, action: InstanceAction) -> Vec<Effect> {
+    let lang = state.lang;
+    if state.caps.readonly {
+        refuse_readonly(state, action_title(&action));
+        return Vec::new();
+    }
+    if !state.caps.actions.iter().any(|a| a.id() == action.id()) {
+        let msg = Msg::StatusNotSupported.fill(lang, &[("what", action_title(&action).text(lang))]);
+        state.set_status(Level::Warning, msg);
+        return Vec::new();
+    }
+    let Some(inst) = state.selected_instance() else {
+        let msg = state.t(Msg::StatusSelectInstance);
+        state.set_status(Level::Warning, msg);
+        return Vec::new();
+    };
+    let busy = state.tasks.contains_key(&inst.id);
+    if busy || !action.allowed_for(inst) {
+        let status = i18n::status_text(&inst.status, lang);
+        let msg = Msg::StatusNotAllowed.fill(
+            lang,
+            &[
+                ("action", action_title(&action).text(lang)),
+                ("name", &inst.name),
+                ("status", &status),
+            ],
+        );
+        state.set_status(Level::Warning, msg);
+        return Vec::new();
+    }
+    let (id, name) = (inst.id.clone(), inst.name.clone());
+    if action.is_destructive() {
+        state.popup = Some(Popup::Confirm { id, name, action });
+        return Vec::new();
+    }
+    perform(state, id, name, action)
+}
+
+fn perform(state: &mut AppState, id: String, name: String, action: InstanceAction) -> Vec<Effect> {
+    let from_status = state
+        .data
+        .instances
+        .iter()
+        .find(|i| i.id == id)
+        .map(|i| i.status.as_str().to_string())
+        .unwrap_or_default();
+    state.tasks.insert(
+        id.clone(),
+        RunningTask {
+            name: name.clone(),
+            action: action.clone(),
+            started: Instant::now(),
+            call_done: false,
+            from_status,
+        },
+    );
+    state.refresh_instance_rows();
+    vec![Effect::Request(BackendRequest::Perform {
+        id,
+        name,
+        action,
+    })]
+}
+
+fn popup_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    let Some(popup) = state.popup.take() else {
+        return Vec::new();
+    };
+    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl_c {
+        return on_action(state, Action::Quit);
+    }
+    match popup {
+        Popup::Help { scroll } => match key.code {
+            KeyCode::Char('j') | KeyCode::Down => {
+                state.popup = Some(Popup::Help {
+                    scroll: scroll.saturating_add(1),
+                });
+            }
+            KeyCode::Char('k') | KeyCode::Up => {
+                state.popup = Some(Popup::Help {
+                    scroll: scroll.saturating_sub(1),
+                });
+            }
+            KeyCode::Esc | KeyCode::Char('q' | '?') | KeyCode::Enter => {}
+            _ => state.popup = Some(Popup::Help { scroll }),
+        },
+        Popup::Confirm { id, name, action } => match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => return perform(state, id, name, action),
+            KeyCode::Char('v' | 'V') => {
+                let action = match action {
+                    InstanceAction::Delete { delete_volumes } => InstanceAction::Delete {
+                        delete_volumes: !delete_volumes,
+                    },
+                    other => other,
+                };
+                state.popup = Some(Popup::Confirm { id, name, action });
+            }
+            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {}
+            _ => state.popup = Some(Popup::Confirm { id, name, action }),
+        },
+        Popup::Console { name, detail } => match key.code {
+            KeyCode::Enter => {
+                let running = state
+                    .data
+                    .instances
+                    .iter()
+                    .any(|i| i.name == name && i.status == InstanceStatus::Active);
+                let command = (*detail)
+                    .as_ref()
+                    .filter(|d| !d.serials.is_empty())
+                    .and_then(|d| d.console_command.clone());
+                match command {
+                    Some(cmd) if running => {
+                        return vec![Effect::RunInteractive(
+                            cmd.split_whitespace().map(str::to_string).collect(),
+                        )];
+                    }
+                    _ => {
+                        let msg = state.t(Msg::ConsoleNotRunning);
+                        state.set_status(Level::Warning, msg);
+                        state.popup = Some(Popup::Console { name, detail });
+                    }
+                }
+            }
+            KeyCode::Esc | KeyCode::Char('q' | 'c') => {}
+            _ => state.popup = Some(Popup::Console { name, detail }),
+        },
+        Popup::EditFailed {
+            id,
+            name,
+            document,
+            error,
+        } => match key.code {
+            KeyCode::Char('e') | KeyCode::Enter => {
+                return vec![Effect::Edit { id, name, document }];
+            }
+            KeyCode::Esc | KeyCode::Char('q') => {}
+            _ => {
+                state.popup = Some(Popup::EditFailed {
+                    id,
+                    name,
+                    document,
+                    error,
+                });
+            }
+        },
+    }
+    Vec::new()
+}
+
+fn filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc => {
+            state.filter_input.reset();
+            state.input_mode = InputMode::Normal;
+            if let Some(t) = state.current_table_mut() {
+                t.set_filter("");
+            }
+        }
+        KeyCode::Enter => state.input_mode = InputMode::Normal,
+        KeyCode::Down | KeyCode::Up => {
+            let delta = if key.code == KeyCode::Down { 1 } else { -1 };
+            return move_selection(state, delta);
+        }
+        _ => {
+            state
+                .filter_input
+                .handle_event(&crossterm::event::Event::Key(key));
+            let text = state.filter_input.value().to_string();
+            if let Some(t) = state.current_table_mut() {
+                t.set_filter(&text);
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// Words `:` understands, for completion and for help.
+pub fn command_words() -> Vec<&'static str> {
+    let mut words: Vec<&'static str> = ResourceKind::ALL.iter().map(|k| k.command_name()).collect();
+    words.extend([
+        "quit",
+        "help",
+        "refresh",
+        "sort",
+        "start",
+        "shutdown",
+        "force-off",
+        "reboot",
+        "reset",
+        "pause",
+        "resume",
+        "suspend",
+        "restore",
+        "delete",
+        "autostart",
+        "console",
+        "edit",
+    ]);
+    words
+}
+
+fn command_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc => {
+            state.input_mode = InputMode::Normal;
+            state.command_input.reset();
+        }
+        KeyCode::Tab => complete_command(state),
+        KeyCode::Enter => {
+            state.input_mode = InputMode::Normal;
+            let line = state.command_input.value().trim().to_string();
+            state.command_input.reset();
+            return run_command(state, &line);
+        }
+        _ => {
+            state
+                .command_input
+                .handle_event(&crossterm::event::Event::Key(key));
+            state.completion = None;
+        }
+    }
+    Vec::new()
+}
+
+/// Candidates for what has been typed after `:`.
+pub fn completions(typed: &str) -> Vec<&'static str> {
+    let typed = typed.trim_start().to_lowercase();
+    command_words()
+        .into_iter()
+        .filter(|w| w.starts_with(&typed))
+        .collect()
+}
+
+fn complete_command(state: &mut AppState) {
+    let (prefix, index) = match &state.completion {
+        Some((p, i)) => (p.clone(), *i),
+        None => (state.command_input.value().to_string(), 0),
+    };
+    let candidates = completions(&prefix);
+    if let Some(word) = candidates.get(index % candidates.len().max(1)) {
+        state.command_input = tui_input::Input::new((*word).to_string());
+        state.completion = Some((prefix, index + 1));
+    }
+}
+
+pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
+    let mut words = line.split_whitespace();
+    let Some(word) = words.next() else {
+        return Vec::new();
+    };
+    let arg = words.collect::<Vec<_>>().join(" ");
+    let word = word.to_lowercase();
+    if let Some(kind) = ResourceKind::from_command_name(&word) {
+        return on_action(state, Action::GoTab(kind));
+    }
+    let action = match word.as_str() {
+        "q" | "q!" | "quit" | "exit" => Action::Quit,
+        "help" | "h" | "?" => Action::ToggleHelp,
+        "refresh" | "r" | "reload" => Action::Refresh,
+        "sort" => {
+            let titles = crate::ui::column_titles(state.tab);
+            let lang = state.lang;
+            let wanted = arg.to_lowercase();
+            match titles.iter().position(|m| {
+                m.text(lang).to_lowercase().starts_with(&wanted) && !wanted.is_empty()
+            }) {
+                Some(c) => Action::SortBy(c),
+                None => Action::SortNext,
+            }
+        }
+        "start" => Action::StartOrRestore,
+        "restore" => Action::Instance(InstanceAction::Restore),
+        "shutdown" | "stop" => Action::Instance(InstanceAction::Shutdown),
+        "force-off" | "destroy" | "poweroff" => Action::Instance(InstanceAction::ForceOff),
+        "reboot" => Action::Instance(InstanceAction::Reboot),
+        "reset" => Action::Instance(InstanceAction::Reset),
+        "pause" => Action::Instance(InstanceAction::Pause),
+        "resume" | "unpause" => Action::Instance(InstanceAction::Resume),
+        "suspend" | "managedsave" => Action::Instance(InstanceAction::Suspend),
+        "delete" | "undefine" => Action::Instance(InstanceAction::Delete {
+            delete_volumes: false,
+        }),
+        "autostart" => Action::ToggleAutostart,
+        "console" => Action::Console,
+        "edit" => Action::Edit,
+        _ => {
+            let msg = Msg::StatusUnknownCommand.fill(state.lang, &[("command", line)]);
+            state.set_status(Level::Error, msg);
+            return Vec::new();
+        }
+    };
+    if matches!(
+        action,
+        Action::StartOrRestore
+            | Action::Instance(_)
+            | Action::ToggleAutostart
+            | Action::Console
+            | Action::Edit
+    ) && state.tab != ResourceKind::Instances
+    {
+        state.tab = ResourceKind::Instances;
+    }
+    on_action(state, action)
+}
+
+pub fn on_mouse(state: &mut AppState, mouse: MouseEvent, hits: &HitMap) -> Vec<Effect> {
+    if state.popup.is_some() {
+        return Vec::new();
+    }
+    match mouse.kind {
+        MouseEventKind::ScrollDown => move_selection(state, 3),
+        MouseEventKind::ScrollUp => move_selection(state, -3),
+        MouseEventKind::Down(MouseButton::Left) => {
+            let (x, y) = (mouse.column, mouse.row);
+            if let Some(kind) = hits.tab_at(x, y) {
+                return switch_tab(state, kind);
+            }
+            if let Some(col) = hits.header_column_at(x, y) {
+                return on_action(state, Action::SortBy(col));
+            }
+            if let Some(row) = hits.row_at(x, y)
+                && state.detail.is_none()
+                && let Some(t) = state.current_table_mut()
+            {
+                if t.selected == row {
+                    return open_detail(state);
+                }
+                t.selected = row.min(t.visible.len().saturating_sub(1));
+            }
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
+    let lang = state.lang;
+    match event {
+        BackendEvent::HostInfo(Ok(host)) => state.host = Some(host),
+        BackendEvent::HostInfo(Err(e)) => state.set_status(Level::Error, e.to_string()),
+        BackendEvent::Listed {
+            kind,
+            generation,
+            result,
+        } => {
+            if state.applied.get(&kind).is_some_and(|g| *g > generation) {
+                return Vec::new();
+            }
+            state.applied.insert(kind, generation);
+            match result {
+                Ok(listing) => {
+                    state.apply_listing(listing);
+                    if kind == ResourceKind::Instances {
+                        settle_tasks(state);
+                    }
+                }
+                Err(e) => {
+                    let what = tab_title(kind).text(lang);
+                    let msg = Msg::StatusLoadFailed
+                        .fill(lang, &[("what", what), ("error", &e.to_string())]);
+                    if let Some(t) = state.tables.get_mut(&kind) {
+                        t.error = Some(e.to_string());
+                    } else {
+                        state.overview_error = Some(e.to_string());
+                    }
+                    state.set_status(Level::Error, msg);
+                }
+            }
+        }
+        BackendEvent::Detail { id, result } => {
+            if let Some(Popup::Console { detail, .. }) = &mut state.popup
+                && let Ok(d) = &result
+                && d.id == id
+            {
+                **detail = Some(d.clone());
+            }
+            state.instance_detail = Some((id, result.map_err(|e| e.to_string())));
+        }
+        BackendEvent::ActionFinished {
+            id,
+            name,
+            action,
+            result,
+        } => {
+            let title = action_title(&action).text(lang);
+            match result {
+                Ok(()) => {
+                    if let Some(task) = state.tasks.get_mut(&id) {
+                        task.call_done = true;
+                    }
+                    if matches!(action, InstanceAction::Delete { .. })
+                        && state.detail.as_ref().is_some_and(|d| d.id == id)
+                    {
+                        state.detail = None;
+                    }
+                }
+                Err(e) => {
+                    state.tasks.remove(&id);
+                    state.refresh_instance_rows();
+                    let msg = Msg::StatusFailed.fill(
+                        lang,
+                        &[
+                            ("action", title),
+                            ("name", &name),
+                            ("error", &e.to_string()),
+                        ],
+                    );
+                    state.set_status(Level::Error, msg);
+                }
+            }
+            let mut effects = request_list(state, ResourceKind::Instances);
+            if state.tab != ResourceKind::Instances {
+                effects.extend(request_list(state, state.tab));
+            }
+            if state.detail.as_ref().is_some_and(|d| d.id == id) {
+                effects.push(Effect::Request(BackendRequest::Detail { id }));
+            }
+            return effects;
+        }
+        BackendEvent::EditableDocument { id, name, result } => match result {
+            Ok(document) => return vec![Effect::Edit { id, name, document }],
+            Err(e) => {
+                let title = Msg::ActEdit.text(lang);
+                let msg = Msg::StatusFailed.fill(
+                    lang,
+                    &[
+                        ("action", title),
+                        ("name", &name),
+                        ("error", &e.to_string()),
+                    ],
+                );
+                state.set_status(Level::Error, msg);
+            }
+        },
+        BackendEvent::Redefined {
+            id,
+            name,
+            document,
+            result,
+        } => match result {
+            Ok(()) => {
+                let msg = Msg::StatusRedefined.fill(lang, &[("name", &name)]);
+                state.set_status(Level::Success, msg);
+                let mut effects = request_list(state, ResourceKind::Instances);
+                if state.detail.as_ref().is_some_and(|d| d.id == id) {
+                    effects.push(Effect::Request(BackendRequest::Detail { id }));
+                }
+                return effects;
+            }
+            Err(e) => {
+                // Keep the edited text so nothing the user typed is lost.
+                state.popup = Some(Popup::EditFailed {
+                    id,
+                    name,
+                    document,
+                    error: e.to_string(),
+                });
+            }
+        },
+        BackendEvent::Changed(ids) => {
+            let visible = matches!(state.tab, ResourceKind::Instances | ResourceKind::Overview);
+            let mut effects = Vec::new();
+            if visible || ids.iter().any(|id| state.tasks.contains_key(id)) {
+                effects.extend(request_list(state, ResourceKind::Instances));
+                if state.tab == ResourceKind::Overview {
+                    effects.extend(request_list(state, ResourceKind::Overview));
+                }
+            } else if !state.stale.contains(&ResourceKind::Instances) {
+                state.stale.push(ResourceKind::Instances);
+            }
+            if let Some(d) = &state.detail
+                && ids.contains(&d.id)
+            {
+                effects.push(Effect::Request(BackendRequest::Detail { id: d.id.clone() }));
+            }
+            return effects;
+        }
+        BackendEvent::Connection(conn) => {
+            let was_lost = matches!(state.connection, ConnectionState::Reconnecting { .. });
+            state.connection = conn;
+            if was_lost && state.connection == ConnectionState::Connected {
+                let mut effects = request_list(state, state.tab);
+                effects.push(Effect::Request(BackendRequest::HostInfo));
+                return effects;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// Clear tasks whose action has taken effect, announcing the result.
+fn settle_tasks(state: &mut AppState) {
+    let lang = state.lang;
+    let mut done = Vec::new();
+    for (id, task) in &state.tasks {
+        if !task.call_done {
+            continue;
+        }
+        let current = state.data.instances.iter().find(|i| &i.id == id);
+        let settled = match (&task.action, current) {
+            (InstanceAction::Delete { .. }, None) => true,
+            (InstanceAction::Delete { .. }, Some(_)) => false,
+            // A graceful shutdown returns at once; the guest may take a while to power off.
+            (InstanceAction::Shutdown, Some(i)) => i.status.as_str() != task.from_status,
+            (_, _) => true,
+        };
+        if settled {
+            done.push(id.clone());
+        }
+    }
+    for id in done {
+        if let Some(task) = state.tasks.remove(&id) {
+            let title = action_title(&task.action).text(lang);
+            let msg = Msg::StatusDone.fill(lang, &[("action", title), ("name", &task.name)]);
+            state.set_status(Level::Success, msg);
+        }
+    }
+    state.refresh_instance_rows();
+}
+
+/// The result of running the editor, reported by the event loop.
+pub fn on_edited(
+    state: &mut AppState,
+    id: String,
+    name: String,
+    original: &str,
+    edited: Result<String, String>,
+) -> Vec<Effect> {
+    let lang = state.lang;
+    match edited {
+        Ok(text) if text == original => {
+            let msg = Msg::StatusUnchanged.fill(lang, &[("name", &name)]);
+            state.set_status(Level::Info, msg);
+            Vec::new()
+        }
+        Ok(document) => vec![Effect::Request(BackendRequest::Redefine {
+            id,
+            name,
+            document,
+        })],
+        Err(e) => {
+            state.set_status(Level::Error, e);
+            Vec::new()
+        }
+    }
+}
+
+/// The result of an interactive command (console) that failed to run.
+pub fn on_interactive_error(state: &mut AppState, error: &BackendError) {
+    state.set_status(Level::Error, error.to_string());
+}

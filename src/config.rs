@@ -1,0 +1,244 @@
+//! `config.toml`: where it lives, what it may say, and how a bad file is reported.
+//!
+//! A file that does not parse never stops yun: the error names the file, line and key, and
+//! yun goes on with the defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::model::Flavor;
+
+/// The documented defaults, shipped as a commented file (a test parses it).
+pub const DEFAULT_CONFIG: &str = include_str!("../config.default.toml");
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Seconds between refreshes of the visible table (lifecycle events update rows at once).
+    pub refresh_secs: f64,
+    pub theme: String,
+    /// `auto` (from LANG), `en` or `zh`.
+    pub lang: String,
+    /// Storage pools whose volumes are listed as images.
+    pub image_pools: Vec<String>,
+    /// Seconds to wait for a graceful shutdown or reboot to change the state before giving up.
+    pub settle_timeout_secs: u64,
+    pub flavors: Vec<FlavorConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FlavorConfig {
+    pub id: String,
+    pub name: String,
+    pub vcpus: u32,
+    pub ram_mib: u64,
+    pub root_disk_gib: u64,
+    #[serde(default)]
+    pub ephemeral_gib: u64,
+    #[serde(default)]
+    pub swap_mib: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            refresh_secs: 5.0,
+            theme: "default".into(),
+            lang: "auto".into(),
+            image_pools: vec!["images".into()],
+            settle_timeout_secs: 60,
+            flavors: default_flavors(),
+        }
+    }
+}
+
+/// The dashboard's classic flavor table.
+fn default_flavors() -> Vec<FlavorConfig> {
+    let f = |id: &str, name: &str, vcpus, ram_mib, root_disk_gib| FlavorConfig {
+        id: id.into(),
+        name: name.into(),
+        vcpus,
+        ram_mib,
+        root_disk_gib,
+        ephemeral_gib: 0,
+        swap_mib: 0,
+    };
+    vec![
+        f("1", "m1.tiny", 1, 512, 1),
+        f("2", "m1.small", 1, 2048, 20),
+        f("3", "m1.medium", 2, 4096, 40),
+        f("4", "m1.large", 4, 8192, 80),
+        f("5", "m1.xlarge", 16, 16384, 160),
+    ]
+}
+
+impl Config {
+    pub fn refresh(&self) -> Duration {
+        // Clamp so a typo such as 0 cannot turn the refresh into a busy loop.
+        Duration::from_secs_f64(self.refresh_secs.clamp(0.5, 3600.0))
+    }
+
+    pub fn flavors(&self) -> Vec<Flavor> {
+        self.flavors
+            .iter()
+            .map(|f| Flavor {
+                id: f.id.clone(),
+                name: f.name.clone(),
+                vcpus: f.vcpus,
+                ram_bytes: f.ram_mib * MIB,
+                root_disk_bytes: f.root_disk_gib * GIB,
+                ephemeral_bytes: f.ephemeral_gib * GIB,
+                swap_bytes: f.swap_mib * MIB,
+                public: None,
+                fits: None,
+                extra_specs: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// Parse a config text; the error names the file, line and key.
+    pub fn parse(text: &str, file: &Path) -> Result<Self, String> {
+        toml::from_str::<Self>(text).map_err(|e| describe_toml_error(&e, text, file))
+    }
+
+    /// Load `config.toml` from `dir`. A missing file gives the defaults; a bad one gives the
+    /// defaults and the message to show.
+    pub fn load(dir: &Path) -> (Self, Option<String>) {
+        let path = dir.join("config.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match Self::parse(&text, &path) {
+                Ok(config) => (config, None),
+                Err(message) => (Self::default(), Some(message)),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
+            Err(e) => (
+                Self::default(),
+                Some(format!("{}: {e}; using defaults", path.display())),
+            ),
+        }
+    }
+}
+
+fn describe_toml_error(e: &toml::de::Error, text: &str, file: &Path) -> String {
+    let message = e.message().trim();
+    let Some(span) = e.span() else {
+        return format!("{}: {message}; using defaults", file.display());
+    };
+    let start = span.start.min(text.len());
+    let line = text
+        .get(..start)
+        .map_or(1, |before| before.matches('\n').count() + 1);
+    let line_text = text.lines().nth(line - 1).unwrap_or("");
+    let key = line_text
+        .split('=')
+        .next()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && !k.starts_with('['))
+        .map(|k| format!(", key `{k}`"))
+        .unwrap_or_default();
+    format!(
+        "{} line {line}{key}: {message}; using defaults",
+        file.display()
+    )
+}
+
+/// Where yun keeps its files.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub state_dir: PathBuf,
+}
+
+impl Paths {
+    /// `YUN_CONFIG_DIR` → `$XDG_CONFIG_HOME/yun` → the platform's config dir. The state dir (logs,
+    /// the demo host file) follows `YUN_STATE_DIR` → `$XDG_STATE_HOME/yun` → the platform's.
+    pub fn resolve() -> Self {
+        let dirs = directories::ProjectDirs::from("", "", "yun");
+        let env_dir = |var: &str| {
+            std::env::var_os(var)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let config_dir = env_dir("YUN_CONFIG_DIR")
+            .or_else(|| env_dir("XDG_CONFIG_HOME").map(|d| d.join("yun")))
+            .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_path_buf()))
+            .unwrap_or_else(|| PathBuf::from(".yun"));
+        let state_dir = env_dir("YUN_STATE_DIR")
+            .or_else(|| env_dir("XDG_STATE_HOME").map(|d| d.join("yun")))
+            .or_else(|| {
+                dirs.as_ref()
+                    .and_then(|d| d.state_dir().map(Path::to_path_buf))
+            })
+            .or_else(|| dirs.as_ref().map(|d| d.data_local_dir().to_path_buf()))
+            .unwrap_or_else(|| std::env::temp_dir().join("yun"));
+        Self {
+            config_dir,
+            state_dir,
+        }
+    }
+
+    pub fn themes_dir(&self) -> PathBuf {
+        self.config_dir.join("themes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_default_config_parses_to_the_defaults() {
+        let parsed = Config::parse(DEFAULT_CONFIG, Path::new("config.default.toml")).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn the_uncommented_default_config_parses_to_the_defaults() {
+        // Every setting in the shipped file is commented out; un-commenting them must give the
+        // same values, so the documentation cannot drift from the code.
+        let uncommented: String = DEFAULT_CONFIG
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|r| {
+                r.starts_with("[[") || r.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let parsed = Config::parse(&uncommented, Path::new("x")).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn bad_value_names_file_line_and_key() {
+        let text = "theme = \"light\"\nrefresh_secs = \"soon\"\n";
+        let err = Config::parse(text, Path::new("/etc/yun/config.toml")).unwrap_err();
+        assert!(err.contains("/etc/yun/config.toml line 2"), "{err}");
+        assert!(err.contains("key `refresh_secs`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_is_reported_and_defaults_are_used() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), "refesh_secs = 2\n").unwrap();
+        let (config, err) = Config::load(dir.path());
+        assert_eq!(config, Config::default());
+        let err = err.unwrap();
+        assert!(err.contains("line 1"), "{err}");
+        assert!(err.contains("refesh_secs"), "{err}");
+    }
+
+    #[test]
+    fn refresh_is_clamped_away_from_zero() {
+        let c = Config {
+            refresh_secs: 0.0,
+            ..Config::default()
+        };
+        assert_eq!(c.refresh(), Duration::from_millis(500));
+    }
+}

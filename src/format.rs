@@ -1,0 +1,131 @@
+//! Formatting of sizes, address lists and times for cells, detail rows and `yun list`.
+
+use humansize::{BINARY, format_size};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::model::{Address, InstanceSize};
+
+/// `2 GiB`, `512 MiB`; `—` for an unknown size.
+pub fn size(bytes: Option<u64>) -> String {
+    bytes.map_or_else(
+        || "—".to_string(),
+        |b| format_size(b, BINARY.decimal_places(1).decimal_zeroes(0)),
+    )
+}
+
+pub fn bytes(b: u64) -> String {
+    size(Some(b))
+}
+
+/// The Size column: `m1.small · 1 vCPU · 2 GiB RAM · 20 GiB disk`.
+pub fn instance_size(s: &InstanceSize) -> String {
+    let mut parts = Vec::with_capacity(4);
+    if let Some(f) = &s.flavor {
+        parts.push(f.clone());
+    }
+    parts.push(format!("{} vCPU", s.vcpus));
+    parts.push(format!("{} RAM", bytes(s.ram_bytes)));
+    if s.disk_bytes > 0 {
+        parts.push(format!("{} disk", bytes(s.disk_bytes)));
+    }
+    parts.join(" · ")
+}
+
+/// `192.168.150.10, 10.0.0.4`, in a stable order.
+pub fn addresses(list: &[Address]) -> String {
+    let mut ips: Vec<&str> = list.iter().map(|a| a.ip.as_str()).collect();
+    ips.dedup();
+    ips.join(", ")
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC`; 0 means never.
+pub fn epoch(secs: i64) -> Option<String> {
+    if secs <= 0 {
+        return None;
+    }
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    Some(format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    ))
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Cut `text` to at most `width` display columns, ending with `…` when cut.
+pub fn truncate(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// Pad `text` with spaces to `width` display columns.
+pub fn pad(text: &str, width: usize) -> String {
+    let w = text.width();
+    if w >= width {
+        text.to_string()
+    } else {
+        format!("{text}{}", " ".repeat(width - w))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_binary_and_short() {
+        assert_eq!(bytes(512 * 1024 * 1024), "512 MiB");
+        assert_eq!(bytes(2 * 1024 * 1024 * 1024), "2 GiB");
+        assert_eq!(bytes(1536 * 1024 * 1024), "1.5 GiB");
+        assert_eq!(size(None), "—");
+    }
+
+    #[test]
+    fn epoch_formats_as_utc() {
+        assert_eq!(epoch(0), None);
+        assert_eq!(
+            epoch(1_700_000_000).as_deref(),
+            Some("2023-11-14 22:13:20 UTC")
+        );
+    }
+
+    #[test]
+    fn truncation_counts_display_width() {
+        assert_eq!(truncate("数据库-主", 5), "数据…");
+        assert_eq!(truncate("web-01", 6), "web-01");
+        assert_eq!(truncate("web-01", 4), "web…");
+        assert_eq!(pad("数据", 6), "数据  ");
+    }
+}

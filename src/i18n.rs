@@ -1,0 +1,373 @@
+//! The one catalogue of user-visible strings, in English and in Chinese using the cloud
+//! dashboard's own terms (云主机 配置 镜像 云硬盘 网络 …).
+//!
+//! Each message is an enum variant so a missing translation is a compile error, not a blank.
+
+use crate::model::{InstanceStatus, PowerState, ResourceKind};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// `en`, `zh`, or a locale such as `zh_CN.UTF-8`.
+    pub fn parse(code: &str) -> Option<Self> {
+        let code = code.trim().to_ascii_lowercase();
+        if code.starts_with("zh") {
+            Some(Self::Zh)
+        } else if code.starts_with("en") || code == "c" || code == "posix" {
+            Some(Self::En)
+        } else {
+            None
+        }
+    }
+
+    /// Language from the environment, as `LANG`/`LC_ALL`/`LC_MESSAGES` name it.
+    pub fn from_env() -> Self {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())
+            .and_then(|v| Self::parse(&v))
+            .unwrap_or_default()
+    }
+}
+
+macro_rules! catalogue {
+    ($($id:ident => $en:expr, $zh:expr;)*) => {
+        /// A user-visible message.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Msg { $($id,)* }
+
+        impl Msg {
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Self::$id, Lang::En) => $en, (Self::$id, Lang::Zh) => $zh,)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    AppName => "yun", "云";
+    TabOverview => "Overview", "概览";
+    TabInstances => "Instances", "云主机";
+    TabFlavors => "Flavors", "配置";
+    TabImages => "Images", "镜像";
+    TabVolumes => "Volumes", "云硬盘";
+    TabNetworks => "Networks", "网络";
+
+    ColId => "ID", "ID";
+    ColName => "Name", "名称";
+    ColInstanceName => "Name", "主机名";
+    ColIpAddresses => "IP addresses", "IP地址";
+    ColSize => "Size", "大小";
+    ColStatus => "Status", "状态";
+    ColTask => "Task", "任务";
+    ColPowerState => "Power state", "电源状态";
+    ColVcpus => "vCPUs", "CPU";
+    ColRam => "RAM", "内存";
+    ColRootDisk => "Root disk", "根磁盘";
+    ColEphemeral => "Ephemeral disk", "临时磁盘";
+    ColSwap => "Swap", "交换盘";
+    ColFits => "Fits on host", "可在本机运行";
+    ColFormat => "Format", "格式";
+    ColVirtualSize => "Virtual size", "虚拟大小";
+    ColAllocation => "Allocation", "已分配";
+    ColCapacity => "Capacity", "容量";
+    ColAvailable => "Available", "可用";
+    ColPool => "Pool", "存储池";
+    ColPath => "Path", "路径";
+    ColUsedBy => "Used by", "使用者";
+    ColAttachedTo => "Attached to", "连接到";
+    ColActive => "Active", "活动";
+    ColAutostart => "Autostart", "自动启动";
+    ColForward => "Forward mode", "转发模式";
+    ColBridge => "Bridge", "网桥";
+    ColAddresses => "Addresses", "地址";
+    ColDhcpRange => "DHCP range", "DHCP范围";
+    ColLeases => "Leases", "租约";
+    ColMac => "MAC", "MAC地址";
+    ColIp => "IP", "IP";
+    ColHostname => "Hostname", "主机名";
+    ColExpiry => "Expiry", "到期";
+    ColTarget => "Target", "目标";
+    ColBus => "Bus", "总线";
+    ColModel => "Model", "型号";
+    ColSource => "Source", "来源";
+    ColVolumes => "Volumes", "卷数";
+    ColFree => "Free", "空闲";
+    ColUsed => "Used", "已用";
+
+    Yes => "yes", "是";
+    No => "no", "否";
+    Never => "never", "永不";
+    Isolated => "isolated", "隔离";
+
+    StatusActive => "Active", "运行中";
+    StatusBuild => "Build", "创建中";
+    StatusShutoff => "Shutoff", "关机";
+    StatusPaused => "Paused", "暂停";
+    StatusSuspended => "Suspended", "挂起";
+    StatusCrashed => "Crashed", "崩溃";
+    StatusError => "Error", "错误";
+
+    PowerNoState => "No State", "无状态";
+    PowerRunning => "Running", "运行中";
+    PowerBlocked => "Blocked", "阻塞";
+    PowerPaused => "Paused", "已暂停";
+    PowerShutdown => "Shut Down", "关闭";
+    PowerShutoff => "Shut Off", "关机";
+    PowerCrashed => "Crashed", "崩溃";
+    PowerSuspended => "Suspended", "挂起";
+    PowerFailed => "Failed", "失败";
+    PowerBuilding => "Building", "创建中";
+
+    TaskNone => "None", "无";
+    TaskPoweringOn => "Powering on", "正在开机";
+    TaskPoweringOff => "Powering off", "正在关机";
+    TaskRebooting => "Rebooting", "正在重启";
+    TaskRebootingHard => "Rebooting (hard)", "正在硬重启";
+    TaskPausing => "Pausing", "正在暂停";
+    TaskUnpausing => "Unpausing", "正在恢复";
+    TaskSuspending => "Suspending", "正在挂起";
+    TaskResuming => "Resuming", "正在恢复";
+    TaskDeleting => "Deleting", "正在删除";
+    TaskUpdating => "Updating", "正在更新";
+    TaskMigrating => "Migrating", "正在迁移";
+    TaskSnapshotting => "Snapshotting", "正在创建快照";
+    TaskDumping => "Dumping", "正在转储";
+
+    ActStart => "Start", "启动";
+    ActShutdown => "Shut down", "关机";
+    ActForceOff => "Force off", "强制关机";
+    ActReboot => "Reboot", "重启";
+    ActReset => "Reset", "硬重启";
+    ActPause => "Pause", "暂停";
+    ActResume => "Resume", "恢复";
+    ActSuspend => "Suspend", "挂起";
+    ActRestore => "Restore", "恢复挂起";
+    ActDelete => "Delete", "删除";
+    ActAutostartOn => "Enable autostart", "开启自动启动";
+    ActAutostartOff => "Disable autostart", "关闭自动启动";
+    ActConsole => "Console", "控制台";
+    ActEdit => "Edit", "编辑";
+    ActMonitor => "Monitor", "监控";
+
+    KeyUp => "up", "上移";
+    KeyDown => "down", "下移";
+    KeyTop => "first row", "第一行";
+    KeyBottom => "last row", "最后一行";
+    KeyPageUp => "page up", "上一页";
+    KeyPageDown => "page down", "下一页";
+    KeyNextTab => "next tab", "下一个标签";
+    KeyPrevTab => "previous tab", "上一个标签";
+    KeyGoTab => "go to tab", "切换标签";
+    KeyDetail => "detail", "详情";
+    KeyBack => "back / clear filter", "返回 / 清除过滤";
+    KeyFilter => "filter", "过滤";
+    KeyCommand => "command", "命令";
+    KeyHelp => "help", "帮助";
+    KeyQuit => "quit", "退出";
+    KeySortNext => "sort by next column", "按下一列排序";
+    KeySortReverse => "reverse sort", "反向排序";
+    KeyRefresh => "refresh", "刷新";
+    KeyToggleXml => "show XML", "显示XML";
+    KeyStartRestore => "start / restore", "启动 / 恢复挂起";
+    KeyPauseResume => "pause / resume", "暂停 / 恢复";
+    KeySuspend => "suspend to disk", "挂起到磁盘";
+    KeyAutostart => "toggle autostart", "切换自动启动";
+
+    HelpTitle => "Keys", "快捷键";
+    HelpContextGlobal => "Everywhere", "全局";
+    HelpContextTable => "Tables", "列表";
+    HelpContextInstances => "Instances", "云主机";
+    HelpContextDetail => "Detail", "详情";
+    HelpContextCommands => "Commands", "命令";
+    HelpCommands => ":instances :flavors :images :volumes :networks :overview  :sort <column>  :refresh  :help  :quit", ":instances :flavors :images :volumes :networks :overview  :sort <列名>  :refresh  :help  :quit";
+
+    ConfirmTitle => "Confirm", "确认";
+    ConfirmQuestion => "{action} instance “{name}”?", "确定要{action}云主机“{name}”吗?";
+    ConfirmEquivalent => "Equivalent command:", "等效命令:";
+    ConfirmYesNo => "y / Enter: confirm    n / Esc: cancel", "y / 回车: 确认    n / Esc: 取消";
+    ConfirmDeleteVolumes => "Also delete its volumes", "同时删除其云硬盘";
+    ConfirmToggleVolumes => "v: toggle", "v: 切换";
+    ConsoleTitle => "Console", "控制台";
+    ConsoleSerial => "Serial console:", "串行控制台:";
+    ConsoleGraphics => "Graphics:", "图形控制台:";
+    ConsoleNone => "This instance has no graphics or serial console.", "此云主机没有图形或串行控制台。";
+    ConsoleNotRunning => "(available while the instance runs)", "(云主机运行时可用)";
+    ConsoleHint => "Enter: attach to the serial console (Ctrl-] detaches)    Esc: close", "回车: 连接串行控制台 (Ctrl-] 断开)    Esc: 关闭";
+    EditFailedTitle => "Edit failed", "编辑失败";
+    EditFailedHint => "e: edit again (your changes are kept)    Esc: discard", "e: 重新编辑 (保留修改)    Esc: 放弃";
+
+    DetailTitle => "Detail", "详情";
+    DetailGeneral => "General", "基本信息";
+    DetailDisks => "Disks", "磁盘";
+    DetailNics => "Network interfaces", "网卡";
+    DetailGraphics => "Graphics", "图形";
+    DetailSerial => "Serial consoles", "串行控制台";
+    DetailOs => "OS", "操作系统";
+    DetailPersistent => "Persistent", "持久";
+    DetailXml => "Domain XML", "域XML";
+    DetailStaticHosts => "Static hosts", "静态主机";
+    DetailLoading => "Loading…", "加载中…";
+    DetailNothing => "Nothing selected", "未选择";
+
+    OverviewHost => "Host", "主机";
+    OverviewCpu => "CPU", "CPU";
+    OverviewMemory => "Memory", "内存";
+    OverviewInstances => "Instances by status", "云主机状态";
+    OverviewAllocation => "Allocated to instances", "分配给云主机";
+    OverviewVcpusAll => "vCPUs (all / running)", "vCPU (全部 / 运行中)";
+    OverviewMemoryAll => "Memory (all / running)", "内存 (全部 / 运行中)";
+    OverviewOvercommit => "overcommit", "超分比";
+    OverviewPools => "Storage pools", "存储池";
+    OverviewNetworks => "Active networks", "活动网络";
+    OverviewTotal => "total", "总计";
+    OverviewFree => "free", "空闲";
+
+    HeaderHost => "host", "主机";
+    HeaderReadonly => "READ-ONLY", "只读";
+    HeaderReconnecting => "connection lost, retrying ({attempt}): {reason}", "连接中断, 正在重试 ({attempt}): {reason}";
+    HeaderConnected => "connected", "已连接";
+    HeaderConnecting => "connecting…", "连接中…";
+
+    StatusLoading => "loading…", "加载中…";
+    StatusEmpty => "No items", "没有数据";
+    StatusNoMatch => "No items match the filter", "没有匹配过滤条件的项";
+    StatusFilter => "filter", "过滤";
+    StatusDone => "{action} {name}: done", "{action} {name}: 完成";
+    StatusFailed => "{action} {name} failed: {error}", "{action} {name} 失败: {error}";
+    StatusNotAllowed => "{action} is not possible for “{name}” in state {status}", "云主机“{name}”处于{status}状态, 无法{action}";
+    StatusReadonly => "read-only mode: {action} refused", "只读模式: 拒绝{action}";
+    StatusUnknownCommand => "unknown command: {command}", "未知命令: {command}";
+    StatusLoadFailed => "could not load {what}: {error}", "无法加载{what}: {error}";
+    StatusNoEditor => "could not run the editor {editor}: {error}", "无法运行编辑器 {editor}: {error}";
+    StatusUnchanged => "{name}: XML not changed", "{name}: XML 未修改";
+    StatusRedefined => "{name}: definition updated", "{name}: 定义已更新";
+    StatusSettleTimeout => "{action} {name}: requested, but the state did not change within {secs} s", "{action} {name}: 已请求, 但 {secs} 秒内状态未变化";
+    StatusSelectInstance => "select an instance first", "请先选择云主机";
+    StatusNotSupported => "not supported here: {what}", "此处不支持: {what}";
+    StatusConfigError => "config: {error}", "配置: {error}";
+    StatusSortedBy => "sorted by {column} {dir}", "按{column}{dir}排序";
+    SortAscending => "ascending", "升序";
+    SortDescending => "descending", "降序";
+    LeasesUnavailable => "leases unavailable: {reason}", "租约不可用: {reason}";
+    MemoryFreeUnavailable => "free memory unavailable: {reason}", "空闲内存不可用: {reason}";
+    TooSmall => "Terminal too small: {w}×{h}, need at least {min_w}×{min_h}", "终端太小: {w}×{h}, 至少需要 {min_w}×{min_h}";
+    FilterPrompt => "/", "/";
+    CommandPrompt => ":", ":";
+}
+
+impl Msg {
+    /// The message with `{name}` placeholders replaced.
+    pub fn fill(self, lang: Lang, args: &[(&str, &str)]) -> String {
+        let mut out = self.text(lang).to_string();
+        for (k, v) in args {
+            out = out.replace(&format!("{{{k}}}"), v);
+        }
+        out
+    }
+}
+
+pub fn tab_title(kind: ResourceKind) -> Msg {
+    match kind {
+        ResourceKind::Overview => Msg::TabOverview,
+        ResourceKind::Instances => Msg::TabInstances,
+        ResourceKind::Flavors => Msg::TabFlavors,
+        ResourceKind::Images => Msg::TabImages,
+        ResourceKind::Volumes => Msg::TabVolumes,
+        ResourceKind::Networks => Msg::TabNetworks,
+    }
+}
+
+pub fn status_text(status: &InstanceStatus, lang: Lang) -> String {
+    let msg = match status {
+        InstanceStatus::Active => Msg::StatusActive,
+        InstanceStatus::Build => Msg::StatusBuild,
+        InstanceStatus::Shutoff => Msg::StatusShutoff,
+        InstanceStatus::Paused => Msg::StatusPaused,
+        InstanceStatus::Suspended => Msg::StatusSuspended,
+        InstanceStatus::Crashed => Msg::StatusCrashed,
+        InstanceStatus::Error => Msg::StatusError,
+        InstanceStatus::Other(s) => return s.clone(),
+    };
+    msg.text(lang).to_string()
+}
+
+pub fn power_text(power: PowerState, lang: Lang) -> &'static str {
+    let msg = match power {
+        PowerState::NoState => Msg::PowerNoState,
+        PowerState::Running => Msg::PowerRunning,
+        PowerState::Blocked => Msg::PowerBlocked,
+        PowerState::Paused => Msg::PowerPaused,
+        PowerState::Shutdown => Msg::PowerShutdown,
+        PowerState::Shutoff => Msg::PowerShutoff,
+        PowerState::Crashed => Msg::PowerCrashed,
+        PowerState::Suspended => Msg::PowerSuspended,
+        PowerState::Failed => Msg::PowerFailed,
+        PowerState::Building => Msg::PowerBuilding,
+    };
+    msg.text(lang)
+}
+
+/// The Task column's text for a task id such as `powering-off`; unknown ids are shown as given.
+pub fn task_text(task: Option<&str>, lang: Lang) -> String {
+    let msg = match task {
+        None => Msg::TaskNone,
+        Some("powering-on") => Msg::TaskPoweringOn,
+        Some("powering-off") => Msg::TaskPoweringOff,
+        Some("rebooting") => Msg::TaskRebooting,
+        Some("rebooting-hard") => Msg::TaskRebootingHard,
+        Some("pausing") => Msg::TaskPausing,
+        Some("unpausing") => Msg::TaskUnpausing,
+        Some("suspending") => Msg::TaskSuspending,
+        Some("resuming") => Msg::TaskResuming,
+        Some("deleting") => Msg::TaskDeleting,
+        Some("updating") => Msg::TaskUpdating,
+        Some("migrating") => Msg::TaskMigrating,
+        Some("snapshotting") => Msg::TaskSnapshotting,
+        Some("dumping") => Msg::TaskDumping,
+        Some(other) => return other.to_string(),
+    };
+    msg.text(lang).to_string()
+}
+
+pub fn yes_no(v: bool, lang: Lang) -> &'static str {
+    if v {
+        Msg::Yes.text(lang)
+    } else {
+        Msg::No.text(lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_names_pick_the_language() {
+        assert_eq!(Lang::parse("zh_CN.UTF-8"), Some(Lang::Zh));
+        assert_eq!(Lang::parse("en_US.UTF-8"), Some(Lang::En));
+        assert_eq!(Lang::parse("C"), Some(Lang::En));
+        assert_eq!(Lang::parse("fr_FR"), None);
+    }
+
+    #[test]
+    fn dashboard_terms_in_chinese() {
+        assert_eq!(Msg::TabInstances.text(Lang::Zh), "云主机");
+        assert_eq!(Msg::ColPowerState.text(Lang::Zh), "电源状态");
+        assert_eq!(Msg::ActMonitor.text(Lang::Zh), "监控");
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let s = Msg::StatusDone.fill(Lang::En, &[("action", "Pause"), ("name", "web-01")]);
+        assert_eq!(s, "Pause web-01: done");
+    }
+}

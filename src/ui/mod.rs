@@ -1,0 +1,384 @@
+//! Drawing. `draw` is a pure function of the state: no I/O, no locks, and work proportional to
+//! what is visible, not to the size of the data. It returns the positions of clickable things
+//! so the mouse can be resolved without the views keeping state.
+
+mod detail;
+mod overview;
+mod popup;
+mod table;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::columns;
+use crate::app::state::{AppState, InputMode, Level};
+use crate::backend::ConnectionState;
+use crate::format;
+use crate::i18n::{Msg, tab_title};
+use crate::model::ResourceKind;
+use crate::theme::Theme;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// Where clickable things were drawn in the last frame.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HitMap {
+    pub tabs: Vec<(Rect, ResourceKind)>,
+    /// Header row of the table: y and each column's x range.
+    pub header: Option<(u16, Vec<(u16, u16)>)>,
+    /// Table body area and the index (in the visible rows) of its first row.
+    pub body: Option<(Rect, usize)>,
+}
+
+impl HitMap {
+    pub fn tab_at(&self, x: u16, y: u16) -> Option<ResourceKind> {
+        self.tabs
+            .iter()
+            .find(|(r, _)| contains(*r, x, y))
+            .map(|(_, k)| *k)
+    }
+
+    pub fn header_column_at(&self, x: u16, y: u16) -> Option<usize> {
+        let (hy, cols) = self.header.as_ref()?;
+        if *hy != y {
+            return None;
+        }
+        cols.iter().position(|(start, end)| x >= *start && x < *end)
+    }
+
+    pub fn row_at(&self, x: u16, y: u16) -> Option<usize> {
+        let (area, offset) = self.body?;
+        contains(area, x, y).then(|| offset + usize::from(y - area.y))
+    }
+}
+
+fn contains(r: Rect, x: u16, y: u16) -> bool {
+    x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height
+}
+
+/// Column titles of a tab's table (empty for Overview).
+pub fn column_titles(kind: ResourceKind) -> Vec<Msg> {
+    fn titles<T>(cols: &[columns::Column<T>]) -> Vec<Msg> {
+        cols.iter().map(|c| c.title).collect()
+    }
+    match kind {
+        ResourceKind::Overview => Vec::new(),
+        ResourceKind::Instances => titles(&columns::instances()),
+        ResourceKind::Flavors => titles(&columns::flavors()),
+        ResourceKind::Images => titles(&columns::images()),
+        ResourceKind::Volumes => titles(&columns::volumes()),
+        ResourceKind::Networks => titles(&columns::networks()),
+    }
+}
+
+pub fn column_max_widths(kind: ResourceKind) -> Vec<usize> {
+    fn widths<T>(cols: &[columns::Column<T>]) -> Vec<usize> {
+        cols.iter().map(|c| c.max_width).collect()
+    }
+    match kind {
+        ResourceKind::Overview => Vec::new(),
+        ResourceKind::Instances => widths(&columns::instances()),
+        ResourceKind::Flavors => widths(&columns::flavors()),
+        ResourceKind::Images => widths(&columns::images()),
+        ResourceKind::Volumes => widths(&columns::volumes()),
+        ResourceKind::Networks => widths(&columns::networks()),
+    }
+}
+
+/// Draw the whole screen. `state` is mutable only for the table scroll offsets, which depend on
+/// the height the frame gives the table.
+pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme) -> HitMap {
+    let area = frame.area();
+    frame.render_widget(Block::default().style(theme.base()), area);
+    let mut hits = HitMap::default();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, state, theme, area);
+        return hits;
+    }
+    let [header, tabs, body, status, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, state, theme, header);
+    hits.tabs = draw_tabs(frame, state, theme, tabs);
+    match (&state.detail, state.tab) {
+        (Some(_), _) => detail::draw(frame, state, theme, body),
+        (None, ResourceKind::Overview) => overview::draw(frame, state, theme, body),
+        (None, kind) => {
+            let (header_hits, body_hits) = table::draw(frame, state, theme, body, kind);
+            hits.header = header_hits;
+            hits.body = body_hits;
+        }
+    }
+    draw_status(frame, state, theme, status);
+    draw_hints(frame, state, theme, hints);
+    popup::draw(frame, state, theme, area);
+    hits
+}
+
+fn draw_too_small(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
+    let text = Msg::TooSmall.fill(
+        state.lang,
+        &[
+            ("w", &area.width.to_string()),
+            ("h", &area.height.to_string()),
+            ("min_w", &MIN_WIDTH.to_string()),
+            ("min_h", &MIN_HEIGHT.to_string()),
+        ],
+    );
+    let lines: Vec<Line> = wrap(&text, usize::from(area.width))
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, Style::default().fg(theme.warning))))
+        .collect();
+    let y = area.height.saturating_sub(lines.len() as u16) / 2;
+    let rect = Rect::new(area.x, area.y + y, area.width, area.height - y);
+    frame.render_widget(Paragraph::new(lines).centered(), rect);
+}
+
+/// Greedy wrap by display width (for short messages only).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.width() + 1 + word.width() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+        .into_iter()
+        .map(|l| format::truncate(&l, width))
+        .collect()
+}
+
+fn draw_header(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
+    let sep = Span::styled(" │ ", Style::default().fg(theme.border));
+    let mut spans = vec![
+        Span::styled(
+            format!(" 云 {} ", state.t(Msg::AppName)),
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD),
+        ),
+        sep.clone(),
+        Span::styled(state.target.clone(), Style::default().fg(theme.accent)),
+    ];
+    if let Some(h) = &state.host {
+        spans.push(sep.clone());
+        let mut facts = vec![format!("{} {}", state.t(Msg::HeaderHost), h.hostname)];
+        if !h.hypervisor.is_empty() {
+            facts.push(h.hypervisor.clone());
+        }
+        if !h.library_version.is_empty() {
+            facts.push(h.library_version.clone());
+        }
+        facts.push(format!("{} CPU", h.cpus));
+        facts.push(format::bytes(h.memory_total));
+        spans.push(Span::styled(
+            facts.join(" · "),
+            Style::default().fg(theme.header),
+        ));
+    }
+    if state.caps.readonly {
+        spans.push(sep.clone());
+        spans.push(Span::styled(
+            state.t(Msg::HeaderReadonly),
+            Style::default()
+                .fg(theme.warning)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    if let ConnectionState::Reconnecting { attempt, reason } = &state.connection {
+        spans.push(sep);
+        spans.push(Span::styled(
+            Msg::HeaderReconnecting.fill(
+                state.lang,
+                &[("attempt", &attempt.to_string()), ("reason", reason)],
+            ),
+            Style::default()
+                .fg(theme.error)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_tabs(
+    frame: &mut Frame,
+    state: &AppState,
+    theme: &Theme,
+    area: Rect,
+) -> Vec<(Rect, ResourceKind)> {
+    let mut spans = Vec::new();
+    let mut hits = Vec::new();
+    let mut x = area.x;
+    for (i, kind) in ResourceKind::ALL.iter().enumerate() {
+        let count = state
+            .table(*kind)
+            .filter(|t| t.loaded)
+            .map(|t| format!(" {}", t.ids.len()))
+            .unwrap_or_default();
+        let label = format!(" {} {}{} ", i + 1, tab_title(*kind).text(state.lang), count);
+        let width = label.width() as u16;
+        let style = if *kind == state.tab {
+            Style::default()
+                .fg(theme.selection_fg)
+                .bg(theme.tab_active)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(theme.tab_inactive)
+        };
+        hits.push((Rect::new(x, area.y, width, 1), *kind));
+        x = x.saturating_add(width + 1);
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    hits
+}
+
+fn draw_status(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
+    let mut tasks: Vec<String> = state
+        .tasks
+        .values()
+        .map(|t| {
+            let label = crate::i18n::task_text(Some(t.action.task_label()), state.lang);
+            format!(
+                "{} {label} {}",
+                SPINNER[state.spinner % SPINNER.len()],
+                t.name
+            )
+        })
+        .collect();
+    tasks.sort();
+    let right = tasks.join("  ");
+    let right_width = right.width().min(usize::from(area.width) / 2);
+    let left_width = usize::from(area.width).saturating_sub(right_width + 1);
+    let (text, color) = match &state.status {
+        Some(s) => (
+            s.text.clone(),
+            match s.level {
+                Level::Info => theme.info,
+                Level::Success => theme.success,
+                Level::Warning => theme.warning,
+                Level::Error => theme.error,
+            },
+        ),
+        None => (String::new(), theme.fg),
+    };
+    let left = format::pad(&format::truncate(&text, left_width), left_width);
+    let line = Line::from(vec![
+        Span::styled(left, Style::default().fg(color)),
+        Span::raw(" "),
+        Span::styled(
+            format::truncate(&right, right_width),
+            Style::default().fg(theme.state_task),
+        ),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_hints(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) {
+    let line = match state.input_mode {
+        InputMode::Filter | InputMode::Command => {
+            let (prompt, input) = if state.input_mode == InputMode::Filter {
+                (Msg::FilterPrompt, &state.filter_input)
+            } else {
+                (Msg::CommandPrompt, &state.command_input)
+            };
+            let prompt = state.t(prompt);
+            let value = input.value().to_string();
+            let mut spans = vec![
+                Span::styled(
+                    prompt,
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(value, Style::default().fg(theme.fg)),
+            ];
+            if state.input_mode == InputMode::Command {
+                let candidates = crate::app::update::completions(input.value());
+                if !input.value().is_empty() && !candidates.is_empty() {
+                    spans.push(Span::styled(
+                        format!("   Tab: {}", candidates.join(" ")),
+                        theme.muted(),
+                    ));
+                }
+            }
+            let cursor_x = area.x + prompt.width() as u16 + input.visual_cursor() as u16;
+            frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
+            Line::from(spans)
+        }
+        InputMode::Normal => {
+            let contexts = state.contexts();
+            let mut spans = Vec::new();
+            for ctx in contexts.iter().rev() {
+                for b in state.keymap.in_context(*ctx).filter(|b| b.hint) {
+                    let key = b
+                        .keys
+                        .first()
+                        .map(crate::app::keymap::Key::label)
+                        .unwrap_or_default();
+                    spans.push(Span::styled(
+                        format!("<{key}>"),
+                        Style::default().fg(theme.accent),
+                    ));
+                    spans.push(Span::styled(
+                        format!(" {}  ", b.desc.text(state.lang)),
+                        theme.muted(),
+                    ));
+                }
+            }
+            Line::from(spans)
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A titled block in the theme's border colour.
+pub(crate) fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
+    Block::bordered()
+        .border_style(Style::default().fg(theme.border))
+        .title(Span::styled(
+            format!(" {title} "),
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD),
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hit_map_resolves_rows_tabs_and_headers() {
+        let hits = HitMap {
+            tabs: vec![(Rect::new(0, 1, 10, 1), ResourceKind::Overview)],
+            header: Some((3, vec![(1, 10), (11, 20)])),
+            body: Some((Rect::new(1, 4, 70, 10), 5)),
+        };
+        assert_eq!(hits.tab_at(3, 1), Some(ResourceKind::Overview));
+        assert_eq!(hits.header_column_at(12, 3), Some(1));
+        assert_eq!(hits.row_at(2, 6), Some(7));
+        assert_eq!(hits.row_at(2, 20), None);
+    }
+}

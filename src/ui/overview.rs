@@ -1,0 +1,210 @@
+//! The Overview (概览) tab: the host, instances by status, allocation against the host,
+//! storage pools and active networks.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Gauge, Paragraph};
+
+use super::block;
+use crate::app::state::AppState;
+use crate::format;
+use crate::i18n::{self, Msg};
+use crate::model::Availability;
+use crate::theme::Theme;
+
+fn ratio(used: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        (used as f64 / total as f64).clamp(0.0, 1.0)
+    }
+}
+
+pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
+    let lang = state.lang;
+    let Some(ov) = &state.data.overview else {
+        let text = state
+            .overview_error
+            .clone()
+            .unwrap_or_else(|| Msg::StatusLoading.text(lang).to_string());
+        let outer = block(Msg::TabOverview.text(lang).to_string(), theme);
+        let inner = outer.inner(area);
+        frame.render_widget(outer, area);
+        frame.render_widget(Paragraph::new(text).style(theme.muted()), inner);
+        return;
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let [host_area, inst_area] =
+        Layout::vertical([Constraint::Length(8), Constraint::Min(3)]).areas(left);
+    let [alloc_area, pools_area, nets_area] = Layout::vertical([
+        Constraint::Length(6),
+        Constraint::Min(3),
+        Constraint::Length(4),
+    ])
+    .areas(right);
+
+    let muted = theme.muted();
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!(" {} ", format::pad(k, 14)), muted),
+            Span::styled(v, Style::default().fg(theme.fg)),
+        ])
+    };
+
+    // Host.
+    let h = &ov.host;
+    let mut lines = vec![
+        kv(Msg::HeaderHost.text(lang), h.hostname.clone()),
+        kv(
+            "hypervisor",
+            format!("{} · {}", h.hypervisor, h.library_version),
+        ),
+        kv(
+            Msg::OverviewCpu.text(lang),
+            format!("{} × {} ({} MHz)", h.cpus, h.cpu_model, h.mhz),
+        ),
+    ];
+    let memory = match &h.memory_free {
+        Availability::Known(free) => format!(
+            "{} {} · {} {}",
+            format::bytes(h.memory_total),
+            Msg::OverviewTotal.text(lang),
+            format::bytes(*free),
+            Msg::OverviewFree.text(lang)
+        ),
+        Availability::Unavailable(_) => {
+            format!(
+                "{} {}",
+                format::bytes(h.memory_total),
+                Msg::OverviewTotal.text(lang)
+            )
+        }
+    };
+    lines.push(kv(Msg::OverviewMemory.text(lang), memory));
+    if let Availability::Unavailable(reason) = &h.memory_free {
+        lines.push(Line::from(Span::styled(
+            format!(
+                " {}",
+                Msg::MemoryFreeUnavailable.fill(lang, &[("reason", reason)])
+            ),
+            Style::default().fg(theme.warning),
+        )));
+    }
+    let outer = block(Msg::OverviewHost.text(lang).to_string(), theme);
+    let inner = outer.inner(host_area);
+    frame.render_widget(outer, host_area);
+    frame.render_widget(Paragraph::new(lines), inner);
+
+    // Instances by status.
+    let total: usize = ov.instances_by_status.iter().map(|(_, n)| n).sum();
+    let mut lines = vec![kv(Msg::OverviewTotal.text(lang), total.to_string())];
+    for (status, n) in &ov.instances_by_status {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(" {} ", format::pad(&i18n::status_text(status, lang), 14)),
+                Style::default().fg(theme.status_color(status)),
+            ),
+            Span::styled(n.to_string(), Style::default().fg(theme.fg)),
+        ]));
+    }
+    let outer = block(Msg::OverviewInstances.text(lang).to_string(), theme);
+    let inner = outer.inner(inst_area);
+    frame.render_widget(outer, inst_area);
+    frame.render_widget(Paragraph::new(lines), inner);
+
+    // Allocation against the host (overcommit).
+    let outer = block(Msg::OverviewAllocation.text(lang).to_string(), theme);
+    let inner = outer.inner(alloc_area);
+    frame.render_widget(outer, alloc_area);
+    let cpus = u64::from(h.cpus);
+    let rows = Layout::vertical([Constraint::Length(1); 4]).split(inner);
+    let overcommit = |alloc: u64, total: u64| {
+        if total == 0 {
+            "—".to_string()
+        } else {
+            format!("{:.2}×", alloc as f64 / total as f64)
+        }
+    };
+    let cpu_line = format!(
+        "{}: {} / {} of {} · {} {}",
+        Msg::OverviewVcpusAll.text(lang),
+        ov.vcpus_allocated,
+        ov.vcpus_running,
+        cpus,
+        Msg::OverviewOvercommit.text(lang),
+        overcommit(ov.vcpus_allocated, cpus)
+    );
+    let mem_line = format!(
+        "{}: {} / {} of {} · {} {}",
+        Msg::OverviewMemoryAll.text(lang),
+        format::bytes(ov.memory_allocated),
+        format::bytes(ov.memory_running),
+        format::bytes(h.memory_total),
+        Msg::OverviewOvercommit.text(lang),
+        overcommit(ov.memory_allocated, h.memory_total)
+    );
+    let gauge = |r: f64| {
+        Gauge::default()
+            .gauge_style(Style::default().fg(theme.gauge_fill).bg(theme.gauge_empty))
+            .ratio(r)
+    };
+    if let [a, b, c, d] = rows[..] {
+        frame.render_widget(
+            Paragraph::new(format::truncate(&cpu_line, usize::from(a.width))),
+            a,
+        );
+        frame.render_widget(gauge(ratio(ov.vcpus_running, cpus)), b);
+        frame.render_widget(
+            Paragraph::new(format::truncate(&mem_line, usize::from(c.width))),
+            c,
+        );
+        frame.render_widget(gauge(ratio(ov.memory_running, h.memory_total)), d);
+    }
+
+    // Pools.
+    let outer = block(Msg::OverviewPools.text(lang).to_string(), theme);
+    let inner = outer.inner(pools_area);
+    frame.render_widget(outer, pools_area);
+    let per_pool = 2u16;
+    for (i, pool) in ov.pools.iter().enumerate() {
+        let y = inner.y + per_pool * u16::try_from(i).unwrap_or(u16::MAX);
+        if y + per_pool > inner.bottom() {
+            break;
+        }
+        let label = format!(
+            "{} · {} / {} · {} {}",
+            pool.name,
+            format::bytes(pool.allocation),
+            format::bytes(pool.capacity),
+            format::bytes(pool.available),
+            Msg::OverviewFree.text(lang)
+        );
+        frame.render_widget(
+            Paragraph::new(format::truncate(&label, usize::from(inner.width))),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        frame.render_widget(
+            gauge(ratio(pool.allocation, pool.capacity)),
+            Rect::new(inner.x, y + 1, inner.width, 1),
+        );
+    }
+
+    // Networks.
+    let outer = block(Msg::OverviewNetworks.text(lang).to_string(), theme);
+    let inner = outer.inner(nets_area);
+    frame.render_widget(outer, nets_area);
+    let text = if ov.active_networks.is_empty() {
+        "—".to_string()
+    } else {
+        ov.active_networks.join(", ")
+    };
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(Style::default().fg(theme.fg))
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        inner,
+    );
+}
