@@ -43,6 +43,8 @@ readonly BRIDGE_IP=192.168.213.1
 readonly POOL_NAME=yun-pool
 readonly DOMAIN=yun-guest
 readonly GUEST_MAC=52:54:00:79:75:01
+# Fixed, so a redefinition of the inactive domain replaces it instead of clashing.
+readonly GUEST_UUID=5e7a6b1c-79c5-4e6e-9a75-796e67000001
 readonly DISK_NAME=yun-guest.qcow2
 readonly CONSOLE_LOG=$LOG_DIR/yun-guest-console.log
 readonly BOOT_TIMEOUT=${YUN_HV_BOOT_TIMEOUT:-90}
@@ -507,6 +509,7 @@ domain_xml() {
     cat <<EOF
 <domain type='$(domain_type)'>
   <name>$DOMAIN</name>
+  <uuid>$GUEST_UUID</uuid>
   <memory unit='MiB'>128</memory>
   <currentMemory unit='MiB'>128</currentMemory>
   <vcpu placement='static'>1</vcpu>
@@ -582,8 +585,10 @@ guest_lease() {
 
 wait_for_lease() {
     local deadline=$((SECONDS + BOOT_TIMEOUT)) lease
-    until lease=$(guest_lease) && [[ -n "$lease" ]]; do
-        ((SECONDS < deadline)) || fail "no DHCP lease for $DOMAIN within ${BOOT_TIMEOUT}s" \
+    # dnsmasq remembers leases across guest boots, so a lease alone does not mean this boot
+    # is done: the guest prints YUN-READY (into a console log emptied at start) after DHCP.
+    until grep -qs YUN-READY "$CONSOLE_LOG" && lease=$(guest_lease) && [[ -n "$lease" ]]; do
+        ((SECONDS < deadline)) || fail "$DOMAIN not ready with a DHCP lease within ${BOOT_TIMEOUT}s" \
             "$CONSOLE_LOG" "/var/log/libvirt/qemu/$DOMAIN.log"
         [[ "$(domain_state)" == running ]] ||
             fail "$DOMAIN is $(domain_state)" "$CONSOLE_LOG" "/var/log/libvirt/qemu/$DOMAIN.log"
