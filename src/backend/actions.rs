@@ -86,15 +86,14 @@ impl InstanceAction {
         let s = &inst.status;
         match self {
             Self::Start => matches!(s, S::Shutoff | S::Crashed) && !inst.has_managed_save,
-            Self::Restore => matches!(s, S::Shutoff) && inst.has_managed_save,
+            // libvirt shows a shut-off domain with a managed save image as SUSPENDED.
+            Self::Restore => matches!(s, S::Shutoff | S::Suspended) && inst.has_managed_save,
             Self::Shutdown | Self::Reboot => matches!(s, S::Active),
             Self::ForceOff => matches!(s, S::Active | S::Paused | S::Crashed | S::Build),
             Self::Reset => matches!(s, S::Active | S::Paused | S::Crashed),
             Self::Pause => matches!(s, S::Active),
             Self::Resume => matches!(s, S::Paused),
-            Self::Suspend => {
-                matches!(s, S::Active | S::Paused) && inst.persistent != Some(false)
-            }
+            Self::Suspend => matches!(s, S::Active | S::Paused) && inst.persistent != Some(false),
             Self::Delete { .. } => true,
             Self::SetAutostart(on) => {
                 inst.persistent != Some(false) && inst.autostart.is_some_and(|a| a != *on)
@@ -192,7 +191,12 @@ mod tests {
         let mut i = inst(InstanceStatus::Active);
         i.task = Some("pausing".into());
         assert!(!InstanceAction::Pause.allowed_for(&i));
-        assert!(!InstanceAction::Delete { delete_volumes: false }.allowed_for(&i));
+        assert!(
+            !InstanceAction::Delete {
+                delete_volumes: false
+            }
+            .allowed_for(&i)
+        );
     }
 
     #[test]
