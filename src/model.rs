@@ -70,10 +70,8 @@ impl ResourceKind {
                 || name == full.trim_end_matches('s')
                 || matches!(
                     (k, name.as_str()),
-                    (
-                        Self::Instances,
-                        "servers" | "server" | "vm" | "vms" | "domains"
-                    ) | (Self::Volumes, "vol" | "vols")
+                    (Self::Instances, "servers" | "server" | "vm" | "vms" | "domains")
+                        | (Self::Volumes, "vol" | "vols")
                         | (Self::Networks, "net" | "nets")
                         | (Self::Images, "img")
                         | (Self::Overview, "ov" | "home")
@@ -413,10 +411,7 @@ pub enum Listing {
     Instances(Vec<Instance>),
     Flavors(Vec<Flavor>),
     Images(Vec<Image>),
-    Volumes {
-        volumes: Vec<Volume>,
-        pools: Vec<Pool>,
-    },
+    Volumes { volumes: Vec<Volume>, pools: Vec<Pool> },
     Networks(Vec<Network>),
 }
 

@@ -93,7 +93,9 @@ impl InstanceAction {
             Self::Reset => matches!(s, S::Active | S::Paused | S::Crashed),
             Self::Pause => matches!(s, S::Active),
             Self::Resume => matches!(s, S::Paused),
-            Self::Suspend => matches!(s, S::Active | S::Paused) && inst.persistent != Some(false),
+            Self::Suspend => {
+                matches!(s, S::Active | S::Paused) && inst.persistent != Some(false)
+            }
             Self::Delete { .. } => true,
             Self::SetAutostart(on) => {
                 inst.persistent != Some(false) && inst.autostart.is_some_and(|a| a != *on)
@@ -191,12 +193,7 @@ mod tests {
         let mut i = inst(InstanceStatus::Active);
         i.task = Some("pausing".into());
         assert!(!InstanceAction::Pause.allowed_for(&i));
-        assert!(
-            !InstanceAction::Delete {
-                delete_volumes: false
-            }
-            .allowed_for(&i)
-        );
+        assert!(!InstanceAction::Delete { delete_volumes: false }.allowed_for(&i));
     }
 
     #[test]

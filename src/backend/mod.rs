@@ -48,10 +48,7 @@ pub enum BackendError {
 pub enum ConnectionState {
     Connected,
     /// Lost; retrying. `attempt` counts retries, `reason` is the last error.
-    Reconnecting {
-        attempt: u32,
-        reason: String,
-    },
+    Reconnecting { attempt: u32, reason: String },
 }
 
 /// The backend interface. Every call may block on I/O, so the app only ever calls it from the
@@ -79,17 +76,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
 
     /// The document the user edits (inactive domain XML), like `virsh edit` opens.
-    fn editable_document(
-        &self,
-        id: &str,
-    ) -> impl Future<Output = Result<String, BackendError>> + Send;
+    fn editable_document(&self, id: &str)
+    -> impl Future<Output = Result<String, BackendError>> + Send;
 
     /// Validate and apply an edited document (domain XML), like `virsh edit`.
-    fn redefine(
-        &self,
-        id: &str,
-        document: &str,
-    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    fn redefine(&self, id: &str, document: &str)
+    -> impl Future<Output = Result<(), BackendError>> + Send;
 
     /// Ids of instances whose state changed since the last call: lifecycle events when the
     /// backend has them. Waits until at least one arrives; `None` when the backend has no events.
