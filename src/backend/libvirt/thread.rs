@@ -1,0 +1,276 @@
+//! The one thread that owns the libvirt connection.
+//!
+//! libvirt calls block (RPC to the daemon), so none may run on a tokio worker. Callers send boxed
+//! jobs over a channel and await the reply on a oneshot. The thread also watches the connection:
+//! when a call reports a lost connection or `is_alive()` turns false, it reports
+//! [`ConnectionState::Reconnecting`] and reopens with exponential backoff, failing jobs fast
+//! meanwhile.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc as tokio_mpsc, oneshot, watch};
+use virt::connect::Connect;
+
+use super::LibvirtOptions;
+use super::error::from_virt;
+use super::ffi;
+use crate::backend::{BackendError, ConnectionState};
+
+/// What a job gets: the open connection and the backend's options.
+pub struct Session {
+    pub conn: Connect,
+    pub opts: Arc<LibvirtOptions>,
+}
+
+/// A job runs with the session, or with the reason the connection is down. It returns the
+/// reason when its call found the connection lost.
+type Job = Box<dyn FnOnce(Result<&Session, &str>) -> Option<String> + Send>;
+
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often an idle thread checks `is_alive()`.
+const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
+/// Keepalive: probe every 5 s, give up after 3 missed answers (remote connections only).
+const KEEPALIVE_INTERVAL: i32 = 5;
+const KEEPALIVE_COUNT: u32 = 3;
+
+/// Handle to the connection thread; dropping it stops the thread and closes the connection.
+pub struct ConnectionThread {
+    jobs: Sender<Job>,
+    state: watch::Receiver<ConnectionState>,
+}
+
+/// An open connection with its lifecycle-event registration.
+struct Link {
+    session: Session,
+    subscription: Option<ffi::Subscription>,
+}
+
+impl Link {
+    fn open(
+        opts: &Arc<LibvirtOptions>,
+        events: Option<&tokio_mpsc::UnboundedSender<String>>,
+    ) -> Result<Link, virt::error::Error> {
+        let conn = if opts.readonly {
+            Connect::open_read_only(Some(&opts.uri))?
+        } else {
+            Connect::open(Some(&opts.uri))?
+        };
+        // Only remote drivers have keepalive; local ones (test, qemu:///session without a
+        // daemon) refuse it, which is fine.
+        let _ = conn.set_keep_alive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT);
+        let subscription =
+            events.and_then(|tx| match ffi::subscribe_lifecycle(&conn, tx.clone()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!("no lifecycle events on {}: {}", opts.uri, e.message());
+                    None
+                }
+            });
+        Ok(Link {
+            session: Session {
+                conn,
+                opts: Arc::clone(opts),
+            },
+            subscription,
+        })
+    }
+
+    fn close(self) {
+        let Link {
+            session,
+            subscription,
+        } = self;
+        if let Some(sub) = subscription {
+            if let Err(e) = ffi::unsubscribe(&session.conn, sub) {
+                tracing::debug!("deregistering lifecycle events failed: {}", e.message());
+            }
+        }
+        if let Err(e) = ffi::close_connection(session.conn) {
+            tracing::debug!("closing the libvirt connection failed: {}", e.message());
+        }
+    }
+
+    fn is_alive(&self) -> bool {
+        self.session.conn.is_alive().unwrap_or(false)
+    }
+}
+
+/// The thread's view of the connection.
+enum Health {
+    Up(Link),
+    Down {
+        attempt: u32,
+        reason: String,
+        next_try: Instant,
+        backoff: Duration,
+    },
+}
+
+impl ConnectionThread {
+    /// Start the thread and open the connection there. Blocks until the first open has
+    /// succeeded or failed; a failure is returned with libvirt's message.
+    pub fn start(
+        opts: Arc<LibvirtOptions>,
+        events: tokio_mpsc::UnboundedSender<String>,
+    ) -> Result<ConnectionThread, BackendError> {
+        let (job_tx, job_rx) = mpsc::channel::<Job>();
+        let (state_tx, state_rx) = watch::channel(ConnectionState::Connected);
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), BackendError>>();
+        std::thread::Builder::new()
+            .name("libvirt".into())
+            .spawn(move || {
+                // libvirt must not print to the terminal the TUI is drawing on.
+                virt::error::clear_error_callback();
+                let events = match ffi::ensure_event_loop() {
+                    Ok(()) => Some(events),
+                    Err(reason) => {
+                        tracing::warn!("libvirt event loop unavailable: {reason}");
+                        // Dropping the sender tells `next_changes` there are no events.
+                        None
+                    }
+                };
+                match Link::open(&opts, events.as_ref()) {
+                    Ok(link) => {
+                        let _ = ready_tx.send(Ok(()));
+                        run(Health::Up(link), &opts, events.as_ref(), &job_rx, &state_tx);
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(BackendError::Api(format!(
+                            "failed to connect to the hypervisor: {}",
+                            e.message()
+                        ))));
+                    }
+                }
+            })
+            .map_err(|e| BackendError::Api(format!("cannot start the libvirt thread: {e}")))?;
+        ready_rx.recv().map_err(|_| {
+            BackendError::Api("the libvirt thread stopped while connecting".into())
+        })??;
+        Ok(ConnectionThread {
+            jobs: job_tx,
+            state: state_rx,
+        })
+    }
+
+    /// Run `f` on the connection thread and await its result.
+    pub async fn call<R, F>(&self, f: F) -> Result<R, BackendError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Session) -> Result<R, BackendError> + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let job: Job = Box::new(move |session| {
+            let result = match session {
+                Ok(session) => f(session),
+                Err(reason) => Err(BackendError::Connection(reason.to_string())),
+            };
+            let lost = match (&result, session) {
+                (Err(BackendError::Connection(reason)), Ok(_)) => Some(reason.clone()),
+                _ => None,
+            };
+            // The caller may have given up waiting; that is fine.
+            let _ = reply_tx.send(result);
+            lost
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| BackendError::Connection("the libvirt thread has stopped".into()))?;
+        reply_rx
+            .await
+            .map_err(|_| BackendError::Connection("the libvirt thread has stopped".into()))?
+    }
+
+    pub fn state(&self) -> ConnectionState {
+        self.state.borrow().clone()
+    }
+}
+
+/// Map a virt error and remember it in the result; convenience for jobs.
+pub fn lv<T>(r: Result<T, virt::error::Error>) -> Result<T, BackendError> {
+    r.map_err(from_virt)
+}
+
+fn go_down(link: Link, reason: String, state: &watch::Sender<ConnectionState>) -> Health {
+    tracing::warn!("libvirt connection lost: {reason}");
+    link.close();
+    let _ = state.send(ConnectionState::Reconnecting {
+        attempt: 1,
+        reason: reason.clone(),
+    });
+    Health::Down {
+        attempt: 1,
+        reason,
+        next_try: Instant::now() + FIRST_BACKOFF,
+        backoff: FIRST_BACKOFF,
+    }
+}
+
+/// The thread's loop; returns when every [`ConnectionThread`] handle is gone.
+fn run(
+    mut health: Health,
+    opts: &Arc<LibvirtOptions>,
+    events: Option<&tokio_mpsc::UnboundedSender<String>>,
+    jobs: &Receiver<Job>,
+    state: &watch::Sender<ConnectionState>,
+) {
+    loop {
+        health = match health {
+            Health::Up(link) => match jobs.recv_timeout(HEALTH_INTERVAL) {
+                Ok(job) => match job(Ok(&link.session)) {
+                    Some(reason) => go_down(link, reason, state),
+                    None => Health::Up(link),
+                },
+                Err(RecvTimeoutError::Timeout) if !link.is_alive() => {
+                    go_down(link, "the connection is no longer alive".into(), state)
+                }
+                Err(RecvTimeoutError::Timeout) => Health::Up(link),
+                Err(RecvTimeoutError::Disconnected) => {
+                    link.close();
+                    return;
+                }
+            },
+            Health::Down {
+                attempt,
+                reason,
+                next_try,
+                backoff,
+            } => match jobs.recv_timeout(next_try.saturating_duration_since(Instant::now())) {
+                Ok(job) => {
+                    job(Err(&reason));
+                    Health::Down {
+                        attempt,
+                        reason,
+                        next_try,
+                        backoff,
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => match Link::open(opts, events) {
+                    Ok(link) => {
+                        tracing::info!("libvirt connection to {} restored", opts.uri);
+                        let _ = state.send(ConnectionState::Connected);
+                        Health::Up(link)
+                    }
+                    Err(e) => {
+                        let attempt = attempt.saturating_add(1);
+                        let reason = e.message().to_string();
+                        let backoff = (backoff * 2).min(MAX_BACKOFF);
+                        let _ = state.send(ConnectionState::Reconnecting {
+                            attempt,
+                            reason: reason.clone(),
+                        });
+                        Health::Down {
+                            attempt,
+                            reason,
+                            next_try: Instant::now() + backoff,
+                            backoff,
+                        }
+                    }
+                },
+                Err(RecvTimeoutError::Disconnected) => return,
+            },
+        };
+    }
+}
