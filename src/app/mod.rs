@@ -3,6 +3,7 @@
 pub mod action;
 pub mod columns;
 pub mod keymap;
+pub mod run;
 pub mod state;
 pub mod table;
 pub mod update;

@@ -125,6 +125,9 @@ pub struct AppState {
     pub page_rows: usize,
     pub settle_timeout: Duration,
     pub quit: bool,
+    /// Set by `update` when a backend event changed what is on screen; a listing identical to
+    /// the one shown clears it, so an idle refresh draws nothing.
+    pub screen_changed: bool,
 }
 
 impl AppState {
@@ -162,6 +165,7 @@ impl AppState {
             page_rows: 10,
             settle_timeout,
             quit: false,
+            screen_changed: false,
         }
     }
 
@@ -208,9 +212,32 @@ impl AppState {
         ctx
     }
 
-    /// Apply a listing to the typed data and the display cache.
-    pub fn apply_listing(&mut self, listing: Listing) {
+    /// Apply a listing to the typed data and the display cache. Returns whether it differed
+    /// from what was shown.
+    pub fn apply_listing(&mut self, listing: Listing) -> bool {
         let lang = self.lang;
+        let unchanged = match &listing {
+            Listing::Overview(o) => self.data.overview.as_ref() == Some(o.as_ref()),
+            Listing::Instances(l) => {
+                self.loaded(ResourceKind::Instances) && self.data.instances == *l
+            }
+            Listing::Flavors(l) => self.loaded(ResourceKind::Flavors) && self.data.flavors == *l,
+            Listing::Images(l) => self.loaded(ResourceKind::Images) && self.data.images == *l,
+            Listing::Volumes { volumes, pools } => {
+                self.loaded(ResourceKind::Volumes)
+                    && self.data.volumes == *volumes
+                    && self.data.pools == *pools
+            }
+            Listing::Networks(l) => self.loaded(ResourceKind::Networks) && self.data.networks == *l,
+        };
+        let errored = self
+            .tables
+            .get(&listing.kind())
+            .is_some_and(|t| t.error.is_some())
+            || (listing.kind() == ResourceKind::Overview && self.overview_error.is_some());
+        if unchanged && !errored {
+            return false;
+        }
         match listing {
             Listing::Overview(o) => {
                 self.host = Some(o.host.clone());
@@ -247,6 +274,11 @@ impl AppState {
                 self.data.networks = list;
             }
         }
+        true
+    }
+
+    fn loaded(&self, kind: ResourceKind) -> bool {
+        self.tables.get(&kind).is_some_and(|t| t.loaded)
     }
 
     /// Rebuild the instances table from the backend's rows with yun's own in-flight actions

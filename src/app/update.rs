@@ -691,6 +691,7 @@ pub fn on_mouse(state: &mut AppState, mouse: MouseEvent, hits: &HitMap) -> Vec<E
 
 pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
     let lang = state.lang;
+    state.screen_changed = true;
     match event {
         BackendEvent::HostInfo(Ok(host)) => state.host = Some(host),
         BackendEvent::HostInfo(Err(e)) => state.set_status(Level::Error, e.to_string()),
@@ -705,9 +706,11 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             state.applied.insert(kind, generation);
             match result {
                 Ok(listing) => {
-                    state.apply_listing(listing);
-                    if kind == ResourceKind::Instances {
+                    let changed = state.apply_listing(listing);
+                    if kind == ResourceKind::Instances && !state.tasks.is_empty() {
                         settle_tasks(state);
+                    } else if !changed {
+                        state.screen_changed = false;
                     }
                 }
                 Err(e) => {
@@ -814,6 +817,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
         },
         BackendEvent::Changed(ids) => {
+            state.screen_changed = false;
             let visible = matches!(state.tab, ResourceKind::Instances | ResourceKind::Overview);
             let mut effects = Vec::new();
             if visible || ids.iter().any(|id| state.tasks.contains_key(id)) {

@@ -1,0 +1,239 @@
+//! The event loop: input, backend results, timers and signals in; one coalesced draw out when
+//! something changed. Nothing here blocks on the backend.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::{MissedTickBehavior, interval};
+
+use crate::app::action::Effect;
+use crate::app::state::AppState;
+use crate::app::update;
+use crate::backend::{Backend, BackendError, BackendEvent, worker};
+use crate::terminal::{self, Tui};
+use crate::theme::Theme;
+use crate::ui::{self, HitMap};
+
+/// Why the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Signal(&'static str),
+    /// The terminal went away (SSH hangup, closed pty): nothing to restore.
+    TerminalGone,
+}
+
+const SPINNER_PERIOD: Duration = Duration::from_millis(100);
+
+pub async fn run<B: Backend>(
+    backend: Arc<B>,
+    mut state: AppState,
+    theme: Theme,
+    refresh: Duration,
+) -> color_eyre::Result<Exit> {
+    let (event_tx, mut backend_events) = mpsc::unbounded_channel();
+    let requests = worker::spawn(backend, event_tx);
+
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+
+    let mut terminal = terminal::enter()?;
+    let _guard = terminal::RestoreGuard;
+    let mut input = Some(EventStream::new());
+
+    let mut period = state.poll_interval(refresh);
+    let mut refresh_timer = interval(period);
+    refresh_timer.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    refresh_timer.reset();
+    let mut spinner = interval(SPINNER_PERIOD);
+    spinner.set_missed_tick_behavior(MissedTickBehavior::Skip);
+
+    let mut hits = HitMap::default();
+    let mut dirty = true;
+    let mut pending: Vec<Effect> = update::start(&mut state);
+
+    loop {
+        // Effects first: they may suspend the terminal (editor, console).
+        for effect in std::mem::take(&mut pending) {
+            match effect {
+                Effect::Request(r) => {
+                    if requests.send(r).is_err() {
+                        return Ok(Exit::Quit);
+                    }
+                }
+                Effect::Quit => return Ok(Exit::Quit),
+                Effect::Edit { id, name, document } => {
+                    // The editor owns the terminal meanwhile: stop reading keys.
+                    drop(input.take());
+                    let (n, d) = (name.clone(), document.clone());
+                    let edited = suspended(&mut terminal, move || edit_document(&n, &d)).await?;
+                    input = Some(EventStream::new());
+                    pending.extend(update::on_edited(&mut state, id, name, &document, edited));
+                    dirty = true;
+                }
+                Effect::RunInteractive(argv) => {
+                    drop(input.take());
+                    let result = suspended(&mut terminal, move || run_interactive(&argv)).await?;
+                    input = Some(EventStream::new());
+                    if let Err(e) = result {
+                        update::on_interactive_error(&mut state, &e);
+                    }
+                    dirty = true;
+                }
+            }
+        }
+        if !pending.is_empty() {
+            continue;
+        }
+        if state.quit {
+            return Ok(Exit::Quit);
+        }
+
+        if dirty {
+            terminal.draw(|frame| hits = ui::draw(frame, &mut state, &theme))?;
+            dirty = false;
+        }
+
+        let wanted = state.poll_interval(refresh);
+        if wanted != period {
+            period = wanted;
+            refresh_timer = interval(period);
+            refresh_timer.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            refresh_timer.reset();
+        }
+        let spinning = !state.tasks.is_empty();
+
+        tokio::select! {
+            event = next_input(&mut input) => match event {
+                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
+                    pending = update::on_key(&mut state, key);
+                    dirty = true;
+                }
+                Some(Ok(TermEvent::Mouse(mouse))) => {
+                    pending = update::on_mouse(&mut state, mouse, &hits);
+                    dirty = true;
+                }
+                Some(Ok(TermEvent::Resize(..) | TermEvent::FocusGained)) => dirty = true,
+                Some(Ok(_)) => {}
+                // EOF or an I/O error on the terminal: it is gone (SSH hangup). Do not spin.
+                Some(Err(_)) | None => return Ok(Exit::TerminalGone),
+            },
+            Some(event) = backend_events.recv() => {
+                dirty |= apply_backend(&mut state, event, &mut pending);
+                // Coalesce: everything already queued is applied before the next draw.
+                while let Ok(event) = backend_events.try_recv() {
+                    dirty |= apply_backend(&mut state, event, &mut pending);
+                }
+            }
+            _ = refresh_timer.tick() => {
+                pending = update::on_refresh_timer(&mut state);
+            }
+            _ = spinner.tick(), if spinning => {
+                update::on_spinner_tick(&mut state);
+                dirty = true;
+            }
+            _ = sigterm.recv() => return Ok(Exit::Signal("SIGTERM")),
+            _ = sigint.recv() => return Ok(Exit::Signal("SIGINT")),
+            _ = sighup.recv() => return Ok(Exit::TerminalGone),
+        }
+    }
+}
+
+async fn next_input(input: &mut Option<EventStream>) -> Option<std::io::Result<TermEvent>> {
+    match input {
+        Some(stream) => stream.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Apply one backend event; returns whether anything on screen may have changed.
+fn apply_backend(state: &mut AppState, event: BackendEvent, pending: &mut Vec<Effect>) -> bool {
+    pending.extend(update::on_backend(state, event));
+    state.screen_changed
+}
+
+/// Leave the TUI, run `work` on a blocking thread (it owns the terminal meanwhile), come back.
+async fn suspended<T: Send + 'static>(
+    terminal: &mut Tui,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> color_eyre::Result<T> {
+    terminal::restore();
+    let result = tokio::task::spawn_blocking(work).await;
+    *terminal = terminal::enter()?;
+    Ok(result?)
+}
+
+fn editor_command() -> Vec<String> {
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_string())
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Write `document` to a private temporary file, open it in the user's editor, read it back.
+fn edit_document(name: &str, document: &str) -> Result<String, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("yun-edit-{}-{safe}.xml", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?;
+        file.write_all(document.as_bytes())
+    };
+    write().map_err(|e| format!("{}: {e}", path.display()))?;
+    let argv = editor_command();
+    let status = std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .arg(&path)
+        .status();
+    let result = match status {
+        Ok(s) if s.success() => {
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        Ok(s) => Err(crate::i18n::Msg::StatusNoEditor.fill(
+            crate::i18n::Lang::En,
+            &[("editor", &argv.join(" ")), ("error", &s.to_string())],
+        )),
+        Err(e) => Err(crate::i18n::Msg::StatusNoEditor.fill(
+            crate::i18n::Lang::En,
+            &[("editor", &argv.join(" ")), ("error", &e.to_string())],
+        )),
+    };
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+fn run_interactive(argv: &[String]) -> Result<(), BackendError> {
+    let Some((program, args)) = argv.split_first() else {
+        return Ok(());
+    };
+    match std::process::Command::new(program).args(args).status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(BackendError::Api(format!("{}: {s}", argv.join(" ")))),
+        Err(e) => Err(BackendError::Api(format!("{program}: {e}"))),
+    }
+}

@@ -1,0 +1,79 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::model::ResourceKind;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "yun",
+    version,
+    about = "A terminal cloud console for libvirt hosts (云)"
+)]
+pub struct Cli {
+    /// libvirt URI to connect to (e.g. qemu:///system, qemu+ssh://host/system).
+    #[arg(
+        short = 'c',
+        long = "connect",
+        env = "LIBVIRT_DEFAULT_URI",
+        value_name = "URI"
+    )]
+    pub connect: Option<String>,
+
+    /// Open the bundled demo host (libvirt's built-in test driver; no hypervisor needed).
+    #[arg(long, conflicts_with = "connect")]
+    pub demo: bool,
+
+    /// Open the connection read-only and refuse every change.
+    #[arg(short = 'r', long)]
+    pub readonly: bool,
+
+    /// Colour theme: default, light, high-contrast, or a file in <config dir>/themes/.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// Interface language (default: from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+
+    /// Seconds between refreshes of the visible table.
+    #[arg(long, value_name = "SECS")]
+    pub refresh: Option<f64>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print a table without starting the console (for scripts).
+    List {
+        /// instances, flavors, images, volumes or networks.
+        #[arg(value_parser = parse_kind)]
+        what: ResourceKind,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value = "table")]
+        output: OutputFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    En,
+    Zh,
+}
+
+fn parse_kind(s: &str) -> Result<ResourceKind, String> {
+    ResourceKind::from_command_name(s)
+        .filter(|k| *k != ResourceKind::Overview)
+        .ok_or_else(|| {
+            format!("unknown table `{s}`: use instances, flavors, images, volumes or networks")
+        })
+}

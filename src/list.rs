@@ -1,0 +1,148 @@
+//! `yun list …`: the tables without the console, as aligned text, JSON or CSV.
+
+use crate::app::columns::{self, Column};
+use crate::cli::OutputFormat;
+use crate::format;
+use crate::i18n::Lang;
+use crate::model::Listing;
+
+/// Render a listing in `format`. JSON carries every field of the model; table and CSV carry the
+/// console's columns.
+pub fn render(
+    listing: &Listing,
+    output: OutputFormat,
+    lang: Lang,
+) -> Result<String, serde_json::Error> {
+    if output == OutputFormat::Json {
+        let mut text = match listing {
+            Listing::Overview(o) => serde_json::to_string_pretty(o)?,
+            Listing::Instances(l) => serde_json::to_string_pretty(l)?,
+            Listing::Flavors(l) => serde_json::to_string_pretty(l)?,
+            Listing::Images(l) => serde_json::to_string_pretty(l)?,
+            Listing::Volumes { volumes, .. } => serde_json::to_string_pretty(volumes)?,
+            Listing::Networks(l) => serde_json::to_string_pretty(l)?,
+        };
+        text.push('\n');
+        return Ok(text);
+    }
+    let (header, rows) = match listing {
+        Listing::Overview(_) => (Vec::new(), Vec::new()),
+        Listing::Instances(l) => cells(l, &columns::instances(), lang),
+        Listing::Flavors(l) => cells(l, &columns::flavors(), lang),
+        Listing::Images(l) => cells(l, &columns::images(), lang),
+        Listing::Volumes { volumes, .. } => cells(volumes, &columns::volumes(), lang),
+        Listing::Networks(l) => cells(l, &columns::networks(), lang),
+    };
+    Ok(match output {
+        OutputFormat::Csv => csv(&header, &rows),
+        _ => table(&header, &rows),
+    })
+}
+
+fn cells<T>(items: &[T], cols: &[Column<T>], lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = cols
+        .iter()
+        .map(|c| c.title.text(lang).to_string())
+        .collect();
+    let rows = items
+        .iter()
+        .map(|item| cols.iter().map(|c| (c.cell)(item, lang)).collect())
+        .collect();
+    (header, rows)
+}
+
+fn table(header: &[String], rows: &[Vec<String>]) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let line = |cells: &[String]| {
+        let text = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format::pad(c, *w))
+            .collect::<Vec<_>>()
+            .join("  ");
+        format!("{}\n", text.trim_end())
+    };
+    let mut out = line(header);
+    for row in rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+fn csv(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+        let line: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Flavor, Listing};
+
+    fn flavors() -> Listing {
+        Listing::Flavors(vec![Flavor {
+            id: "1".into(),
+            name: "m1.tiny, \"small\"".into(),
+            vcpus: 1,
+            ram_bytes: 512 << 20,
+            root_disk_bytes: 1 << 30,
+            ephemeral_bytes: 0,
+            swap_bytes: 0,
+            public: None,
+            fits: Some(true),
+            extra_specs: Vec::new(),
+        }])
+    }
+
+    #[test]
+    fn csv_quotes_fields_with_commas_and_quotes() {
+        let out = render(&flavors(), OutputFormat::Csv, Lang::En).unwrap();
+        let mut lines = out.lines();
+        assert_eq!(
+            lines.next(),
+            Some("ID,Name,vCPUs,RAM,Root disk,Ephemeral disk,Fits on host")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("1,\"m1.tiny, \"\"small\"\"\",1,512 MiB,1 GiB,0 B,yes")
+        );
+    }
+
+    #[test]
+    fn json_has_raw_numbers() {
+        let out = render(&flavors(), OutputFormat::Json, Lang::En).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v[0]["ram_bytes"], 536_870_912);
+    }
+
+    #[test]
+    fn table_aligns_by_display_width() {
+        let out = table(
+            &["Name".into(), "Status".into()],
+            &[
+                vec!["数据库".into(), "Active".into()],
+                vec!["web".into(), "Paused".into()],
+            ],
+        );
+        assert_eq!(out, "Name    Status\n数据库  Active\nweb     Paused\n");
+    }
+}
