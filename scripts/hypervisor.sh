@@ -113,7 +113,9 @@ pid_in_netns() {
     [[ "$(ip netns identify "$1" 2>/dev/null)" == "$NETNS" ]]
 }
 
-pid_from_file() { [[ -r "$1" ]] && tr -dc '0-9' <"$1" || true; }
+pid_from_file() {
+    if [[ -r "$1" ]]; then tr -dc '0-9' <"$1"; fi
+}
 
 # Prints the PID recorded in FILE when that process is alive, runs EXE and lives in our
 # namespace; prints nothing otherwise.
@@ -147,8 +149,9 @@ stop_pid() {
 
 preflight() {
     [[ $EUID -eq 0 ]] || skip "needs root (network namespaces, libvirtd as system daemon)"
-    [[ -r /etc/os-release ]] && grep -qx 'ID=debian' /etc/os-release ||
-        skip "needs Debian (packages are installed with apt-get)"
+    local os_id
+    os_id=$( (. /etc/os-release 2>/dev/null && printf '%s' "${ID:-}") || true)
+    [[ "$os_id" == debian ]] || skip "needs Debian (packages are installed with apt-get)"
     command -v unshare >/dev/null || skip "unshare not found, cannot test for network namespaces"
     unshare --net true 2>/dev/null || skip "cannot create network namespaces here"
 }

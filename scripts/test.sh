@@ -68,7 +68,9 @@ main() {
     check "cargo test" env INSTA_UPDATE=no cargo test --all-targets
     real_hypervisor_tests
     if ((${#FAILED[@]} > 0)); then
-        printf '==> FAILED: %s\n' "$(IFS=,; echo "${FAILED[*]}" | sed 's/,/, /g')"
+        local joined
+        joined=$(printf '%s, ' "${FAILED[@]}")
+        printf '==> FAILED: %s\n' "${joined%, }"
         exit 1
     fi
     echo "==> all checks passed"
