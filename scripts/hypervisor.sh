@@ -150,6 +150,7 @@ stop_pid() {
 preflight() {
     [[ $EUID -eq 0 ]] || skip "needs root (network namespaces, libvirtd as system daemon)"
     local os_id
+    # shellcheck source=/dev/null
     os_id=$( (. /etc/os-release 2>/dev/null && printf '%s' "${ID:-}") || true)
     [[ "$os_id" == debian ]] || skip "needs Debian (packages are installed with apt-get)"
     command -v unshare >/dev/null || skip "unshare not found, cannot test for network namespaces"
@@ -186,6 +187,7 @@ install_packages() {
     # qemu-system-common: installing QEMU would silently remove qemu-img. Asking for the
     # release's own qemu-utils in the same transaction downgrades it instead.
     qemu_utils_version=$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)
+    # shellcheck source=/dev/null
     codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-bookworm}")
     for pkg in "${missing[@]}"; do
         if [[ "$pkg" == qemu-utils ]]; then continue; fi
@@ -272,6 +274,12 @@ start_virtlogd() {
 }
 
 start_libvirtd() {
+    # A daemon we did not start may serve the same socket (and put its networks on the host
+    # namespace): never share it, say so.
+    if [[ -z "$(running_pid "$LIBVIRTD_PID" /usr/sbin/libvirtd)" ]] &&
+        timeout 5 virsh -c "$URI" uri >/dev/null 2>&1; then
+        fail "a libvirtd not started by this script already serves $URI; stop it first"
+    fi
     start_daemon libvirtd /usr/sbin/libvirtd "$LIBVIRTD_PID" "$LOG_DIR/libvirtd.log"
 }
 
