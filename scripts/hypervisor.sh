@@ -113,7 +113,9 @@ pid_in_netns() {
     [[ "$(ip netns identify "$1" 2>/dev/null)" == "$NETNS" ]]
 }
 
-pid_from_file() { [[ -r "$1" ]] && tr -dc '0-9' <"$1" || true; }
+pid_from_file() {
+    if [[ -r "$1" ]]; then tr -dc '0-9' <"$1"; fi
+}
 
 # Prints the PID recorded in FILE when that process is alive, runs EXE and lives in our
 # namespace; prints nothing otherwise.
@@ -147,8 +149,10 @@ stop_pid() {
 
 preflight() {
     [[ $EUID -eq 0 ]] || skip "needs root (network namespaces, libvirtd as system daemon)"
-    [[ -r /etc/os-release ]] && grep -qx 'ID=debian' /etc/os-release ||
-        skip "needs Debian (packages are installed with apt-get)"
+    local os_id
+    # shellcheck source=/dev/null
+    os_id=$( (. /etc/os-release 2>/dev/null && printf '%s' "${ID:-}") || true)
+    [[ "$os_id" == debian ]] || skip "needs Debian (packages are installed with apt-get)"
     command -v unshare >/dev/null || skip "unshare not found, cannot test for network namespaces"
     unshare --net true 2>/dev/null || skip "cannot create network namespaces here"
 }
@@ -183,6 +187,7 @@ install_packages() {
     # qemu-system-common: installing QEMU would silently remove qemu-img. Asking for the
     # release's own qemu-utils in the same transaction downgrades it instead.
     qemu_utils_version=$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)
+    # shellcheck source=/dev/null
     codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-bookworm}")
     for pkg in "${missing[@]}"; do
         if [[ "$pkg" == qemu-utils ]]; then continue; fi
@@ -269,6 +274,12 @@ start_virtlogd() {
 }
 
 start_libvirtd() {
+    # A daemon we did not start may serve the same socket (and put its networks on the host
+    # namespace): never share it, say so.
+    if [[ -z "$(running_pid "$LIBVIRTD_PID" /usr/sbin/libvirtd)" ]] &&
+        timeout 5 virsh -c "$URI" uri >/dev/null 2>&1; then
+        fail "a libvirtd not started by this script already serves $URI; stop it first"
+    fi
     start_daemon libvirtd /usr/sbin/libvirtd "$LIBVIRTD_PID" "$LOG_DIR/libvirtd.log"
 }
 
