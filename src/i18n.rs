@@ -53,7 +53,7 @@ macro_rules! catalogue {
 }
 
 catalogue! {
-    AppName => "yun", "云";
+    AppName => "yun", "yun";
     TabOverview => "Overview", "概览";
     TabInstances => "Instances", "云主机";
     TabFlavors => "Flavors", "配置";
@@ -219,12 +219,13 @@ catalogue! {
     DetailNothing => "Nothing selected", "未选择";
 
     OverviewHost => "Host", "主机";
+    OverviewHypervisor => "hypervisor", "虚拟化";
     OverviewCpu => "CPU", "CPU";
     OverviewMemory => "Memory", "内存";
     OverviewInstances => "Instances by status", "云主机状态";
     OverviewAllocation => "Allocated to instances", "分配给云主机";
-    OverviewVcpusAll => "vCPUs (all / running)", "vCPU (全部 / 运行中)";
-    OverviewMemoryAll => "Memory (all / running)", "内存 (全部 / 运行中)";
+    OverviewVcpusAll => "vCPUs: allocated / running / host", "vCPU: 已分配 / 运行中 / 主机";
+    OverviewMemoryAll => "RAM: allocated / running / host", "内存: 已分配 / 运行中 / 主机";
     OverviewOvercommit => "overcommit", "超分比";
     OverviewPools => "Storage pools", "存储池";
     OverviewNetworks => "Active networks", "活动网络";

@@ -226,16 +226,26 @@ fn draw_tabs(
     theme: &Theme,
     area: Rect,
 ) -> Vec<(Rect, ResourceKind)> {
+    let label = |i: usize, kind: ResourceKind, with_count: bool| {
+        let count = state
+            .table(kind)
+            .filter(|t| t.loaded && with_count)
+            .map(|t| format!(" {}", t.ids.len()))
+            .unwrap_or_default();
+        format!(" {} {}{} ", i + 1, tab_title(kind).text(state.lang), count)
+    };
+    // Row counts are dropped when the tabs would not fit otherwise.
+    let full: usize = ResourceKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, k)| label(i, *k, true).width() + 1)
+        .sum();
+    let with_count = full <= usize::from(area.width);
     let mut spans = Vec::new();
     let mut hits = Vec::new();
     let mut x = area.x;
     for (i, kind) in ResourceKind::ALL.iter().enumerate() {
-        let count = state
-            .table(*kind)
-            .filter(|t| t.loaded)
-            .map(|t| format!(" {}", t.ids.len()))
-            .unwrap_or_default();
-        let label = format!(" {} {}{} ", i + 1, tab_title(*kind).text(state.lang), count);
+        let label = label(i, *kind, with_count);
         let width = label.width() as u16;
         let style = if *kind == state.tab {
             Style::default()

@@ -35,16 +35,17 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new(text).style(theme.muted()), inner);
         return;
     };
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let [host_area, inst_area] =
-        Layout::vertical([Constraint::Length(8), Constraint::Min(3)]).areas(left);
-    let [alloc_area, pools_area, nets_area] = Layout::vertical([
-        Constraint::Length(6),
-        Constraint::Min(3),
+    // Host | instances by status, then allocation across the width, then pools | networks.
+    let [top, alloc_area, bottom] = Layout::vertical([
+        Constraint::Length(9),
         Constraint::Length(4),
+        Constraint::Min(3),
     ])
-    .areas(right);
+    .areas(area);
+    let [host_area, inst_area] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+    let [pools_area, nets_area] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
 
     let muted = theme.muted();
     let kv = |k: &str, v: String| {
@@ -96,7 +97,10 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     let outer = block(Msg::OverviewHost.text(lang).to_string(), theme);
     let inner = outer.inner(host_area);
     frame.render_widget(outer, host_area);
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        inner,
+    );
 
     // Instances by status.
     let total: usize = ov.instances_by_status.iter().map(|(_, n)| n).sum();
@@ -115,12 +119,11 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     frame.render_widget(outer, inst_area);
     frame.render_widget(Paragraph::new(lines), inner);
 
-    // Allocation against the host (overcommit).
+    // Allocation against the host (overcommit): the bar is what runs, the label says the rest.
     let outer = block(Msg::OverviewAllocation.text(lang).to_string(), theme);
     let inner = outer.inner(alloc_area);
     frame.render_widget(outer, alloc_area);
     let cpus = u64::from(h.cpus);
-    let rows = Layout::vertical([Constraint::Length(1); 4]).split(inner);
     let overcommit = |alloc: u64, total: u64| {
         if total == 0 {
             "—".to_string()
@@ -128,67 +131,89 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             format!("{:.2}×", alloc as f64 / total as f64)
         }
     };
-    let cpu_line = format!(
-        "{}: {} / {} of {} · {} {}",
-        Msg::OverviewVcpusAll.text(lang),
-        ov.vcpus_allocated,
-        ov.vcpus_running,
-        cpus,
-        Msg::OverviewOvercommit.text(lang),
-        overcommit(ov.vcpus_allocated, cpus)
-    );
-    let mem_line = format!(
-        "{}: {} / {} of {} · {} {}",
-        Msg::OverviewMemoryAll.text(lang),
-        format::bytes(ov.memory_allocated),
-        format::bytes(ov.memory_running),
-        format::bytes(h.memory_total),
-        Msg::OverviewOvercommit.text(lang),
-        overcommit(ov.memory_allocated, h.memory_total)
-    );
-    let gauge = |r: f64| {
+    let gauge = |r: f64, label: String| {
         Gauge::default()
             .gauge_style(Style::default().fg(theme.gauge_fill).bg(theme.gauge_empty))
             .ratio(r)
+            .label(Span::styled(label, Style::default().fg(theme.fg)))
     };
-    if let [a, b, c, d] = rows[..] {
+    let rows = [
+        (
+            Msg::OverviewVcpusAll,
+            ratio(ov.vcpus_running, cpus),
+            format!(
+                "{} / {} / {} · {} {}",
+                ov.vcpus_allocated,
+                ov.vcpus_running,
+                cpus,
+                Msg::OverviewOvercommit.text(lang),
+                overcommit(ov.vcpus_allocated, cpus)
+            ),
+        ),
+        (
+            Msg::OverviewMemoryAll,
+            ratio(ov.memory_running, h.memory_total),
+            format!(
+                "{} / {} / {} · {} {}",
+                format::bytes(ov.memory_allocated),
+                format::bytes(ov.memory_running),
+                format::bytes(h.memory_total),
+                Msg::OverviewOvercommit.text(lang),
+                overcommit(ov.memory_allocated, h.memory_total)
+            ),
+        ),
+    ];
+    let label_width = 34u16.min(inner.width * 2 / 5);
+    for (i, (title, r, label)) in rows.into_iter().enumerate() {
+        let y = inner.y + u16::try_from(i).unwrap_or(0);
+        if y >= inner.bottom() {
+            break;
+        }
         frame.render_widget(
-            Paragraph::new(format::truncate(&cpu_line, usize::from(a.width))),
-            a,
+            Paragraph::new(format::truncate(title.text(lang), usize::from(label_width)))
+                .style(muted),
+            Rect::new(inner.x, y, label_width, 1),
         );
-        frame.render_widget(gauge(ratio(ov.vcpus_running, cpus)), b);
         frame.render_widget(
-            Paragraph::new(format::truncate(&mem_line, usize::from(c.width))),
-            c,
+            gauge(r, label),
+            Rect::new(
+                inner.x + label_width + 1,
+                y,
+                inner.width.saturating_sub(label_width + 1),
+                1,
+            ),
         );
-        frame.render_widget(gauge(ratio(ov.memory_running, h.memory_total)), d);
     }
 
     // Pools.
     let outer = block(Msg::OverviewPools.text(lang).to_string(), theme);
     let inner = outer.inner(pools_area);
     frame.render_widget(outer, pools_area);
-    let per_pool = 2u16;
     for (i, pool) in ov.pools.iter().enumerate() {
-        let y = inner.y + per_pool * u16::try_from(i).unwrap_or(u16::MAX);
-        if y + per_pool > inner.bottom() {
+        let y = inner.y + u16::try_from(i).unwrap_or(u16::MAX);
+        if y >= inner.bottom() {
             break;
         }
+        let name_width = 12u16.min(inner.width / 3);
         let label = format!(
-            "{} · {} / {} · {} {}",
-            pool.name,
+            "{} / {} · {} {}",
             format::bytes(pool.allocation),
             format::bytes(pool.capacity),
             format::bytes(pool.available),
             Msg::OverviewFree.text(lang)
         );
         frame.render_widget(
-            Paragraph::new(format::truncate(&label, usize::from(inner.width))),
-            Rect::new(inner.x, y, inner.width, 1),
+            Paragraph::new(format::truncate(&pool.name, usize::from(name_width))).style(muted),
+            Rect::new(inner.x, y, name_width, 1),
         );
         frame.render_widget(
-            gauge(ratio(pool.allocation, pool.capacity)),
-            Rect::new(inner.x, y + 1, inner.width, 1),
+            gauge(ratio(pool.allocation, pool.capacity), label),
+            Rect::new(
+                inner.x + name_width + 1,
+                y,
+                inner.width.saturating_sub(name_width + 1),
+                1,
+            ),
         );
     }
 
