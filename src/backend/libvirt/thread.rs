@@ -6,6 +6,7 @@
 //! [`ConnectionState::Reconnecting`] and reopens with exponential backoff, failing jobs fast
 //! meanwhile.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -30,6 +31,11 @@ type Job = Box<dyn FnOnce(Result<&Session, &str>) -> Option<String> + Send>;
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The wait before the next reconnect attempt: doubling, capped at [`MAX_BACKOFF`].
+pub fn next_backoff(current: Duration) -> Duration {
+    (current * 2).min(MAX_BACKOFF)
+}
+
 /// How often an idle thread checks `is_alive()`.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
 /// Keepalive: probe every 5 s, give up after 3 missed answers (remote connections only).
@@ -164,7 +170,12 @@ impl ConnectionThread {
         let (reply_tx, reply_rx) = oneshot::channel();
         let job: Job = Box::new(move |session| {
             let result = match session {
-                Ok(session) => f(session),
+                // A panic in a job (e.g. the crate's panicking Drop impls) must not take the
+                // connection thread down with it.
+                Ok(session) => std::panic::catch_unwind(AssertUnwindSafe(|| f(session)))
+                    .unwrap_or_else(|_| {
+                        Err(BackendError::Api("internal error in a libvirt call".into()))
+                    }),
                 Err(reason) => Err(BackendError::Connection(reason.to_string())),
             };
             let lost = match (&result, session) {
@@ -256,7 +267,7 @@ fn run(
                     Err(e) => {
                         let attempt = attempt.saturating_add(1);
                         let reason = e.message().to_string();
-                        let backoff = (backoff * 2).min(MAX_BACKOFF);
+                        let backoff = next_backoff(backoff);
                         let _ = state.send(ConnectionState::Reconnecting {
                             attempt,
                             reason: reason.clone(),
@@ -272,5 +283,21 @@ fn run(
                 Err(RecvTimeoutError::Disconnected) => return,
             },
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_up_to_thirty() {
+        let mut waits = vec![FIRST_BACKOFF];
+        for _ in 0..6 {
+            let last = *waits.last().unwrap_or(&FIRST_BACKOFF);
+            waits.push(next_backoff(last));
+        }
+        let secs: Vec<u64> = waits.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, vec![1, 2, 4, 8, 16, 30, 30]);
     }
 }
