@@ -532,21 +532,32 @@ async fn delete_with_volumes_removes_only_the_instances_own_volumes() {
         .0
         .lookup_storage_pool_by_name("default-pool")
         .expect("pool");
-    let vol = virt::storage_vol::StorageVol::create_xml(
-        &pool,
-        "<volume><name>yun-delete.img</name><capacity unit='MiB'>64</capacity></volume>",
-        0,
-    )
-    .expect("volume created");
-    let path = vol.path().expect("path");
+    let create = |name: &str| {
+        virt::storage_vol::StorageVol::create_xml(
+            &pool,
+            &format!("<volume><name>{name}</name><capacity unit='MiB'>64</capacity></volume>"),
+            0,
+        )
+        .expect("volume created")
+        .path()
+        .expect("path")
+    };
+    let own = create("yun-delete.img");
+    let shared = create("yun-shared.img");
     let name = "yun-delete";
-    obs.0
-        .define_domain_xml(&domain_xml(
-            name,
-            "44444444-0000-4000-8000-000000000002",
-            &path,
-        ))
-        .expect("defines");
+    let xml = domain_xml(name, "44444444-0000-4000-8000-000000000002", &own).replace(
+        "  </devices>",
+        &format!(
+            "    <disk type='file' device='disk'>
+      <source file='{shared}'/>
+      <target dev='vdb' bus='virtio'/>
+      <readonly/>
+      <shareable/>
+    </disk>
+  </devices>"
+        ),
+    );
+    obs.0.define_domain_xml(&xml).expect("defines");
     let id = id_of(&obs, name);
     let b = backend(DEFAULT_URI);
 
@@ -555,7 +566,9 @@ async fn delete_with_volumes_removes_only_the_instances_own_volumes() {
         .iter()
         .find(|v| v.name == "yun-delete.img")
         .expect("listed");
+    assert_eq!(listed.attached.len(), 1);
     assert_eq!(listed.attached[0].instance, name);
+    assert_eq!(listed.attached[0].target, "vda");
 
     b.perform(
         &id,
@@ -566,11 +579,14 @@ async fn delete_with_volumes_removes_only_the_instances_own_volumes() {
     .await
     .expect("deletes");
     assert!(!obs.exists(name));
-    pool.refresh(0).ok();
     assert!(
         pool.lookup_storage_vol_by_name("yun-delete.img").is_err(),
-        "the instance's volume is gone"
+        "the instance's own volume is gone"
     );
+    let kept = pool
+        .lookup_storage_vol_by_name("yun-shared.img")
+        .expect("the read-only shared volume is kept");
+    kept.delete(0).expect("cleans up");
 }
 
 #[tokio::test]
