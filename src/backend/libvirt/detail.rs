@@ -57,11 +57,10 @@ fn nics(d: &DomainFacts, leases: &LeaseMap) -> Vec<NicInfo> {
         .iter()
         .map(|nic| {
             let mac = nic.mac.clone().unwrap_or_default();
-            // Addresses are per domain; attribute them to the NIC on the same network.
             let ips = addresses
                 .iter()
-                .filter(|a| nic.source.as_deref() == Some(a.network.as_str()))
-                .map(|a| a.ip.clone())
+                .filter(|a| a.mac.eq_ignore_ascii_case(&mac))
+                .map(|a| a.address.ip.clone())
                 .collect();
             NicInfo {
                 mac,

@@ -238,8 +238,15 @@ pub fn all_leases(s: &Session) -> Result<LeaseMap, BackendError> {
     Ok(map)
 }
 
-/// The addresses of a domain's NICs, plus the reason when a lease call failed.
-pub fn addresses(d: &DomainFacts, leases: &LeaseMap) -> (Vec<Address>, Option<String>) {
+/// An address found for one NIC, by the NIC's MAC.
+pub struct NicAddress {
+    pub mac: String,
+    pub address: Address,
+}
+
+/// The addresses of a domain's NICs (from the networks' leases, else the domain's own lease
+/// lookup), plus libvirt's reason when a lease call failed.
+pub fn addresses(d: &DomainFacts, leases: &LeaseMap) -> (Vec<NicAddress>, Option<String>) {
     let mut found = Vec::new();
     let mut note = None;
     let mut unmatched = Vec::new();
@@ -253,13 +260,17 @@ pub fn addresses(d: &DomainFacts, leases: &LeaseMap) -> (Vec<Address>, Option<St
             }
         }
         let before = found.len();
+        // Any network may hold the lease: a `bridge` NIC can sit on a libvirt network's bridge.
         for (network, result) in leases {
             for lease in result.iter().flatten() {
                 if lease.mac.eq_ignore_ascii_case(mac) {
-                    found.push(Address {
-                        network: network.clone(),
-                        ip: lease.ip.clone(),
-                        source: AddressSource::Lease,
+                    found.push(NicAddress {
+                        mac: mac.to_string(),
+                        address: Address {
+                            network: network.clone(),
+                            ip: lease.ip.clone(),
+                            source: AddressSource::Lease,
+                        },
                     });
                 }
             }
@@ -284,10 +295,13 @@ pub fn addresses(d: &DomainFacts, leases: &LeaseMap) -> (Vec<Address>, Option<St
                     });
                     let Some(nic) = nic else { continue };
                     for addr in iface.addrs {
-                        found.push(Address {
-                            network: nic.source.clone().unwrap_or_else(|| iface.name.clone()),
-                            ip: addr.addr,
-                            source: AddressSource::Lease,
+                        found.push(NicAddress {
+                            mac: nic.mac.clone().unwrap_or_default(),
+                            address: Address {
+                                network: nic.source.clone().unwrap_or_else(|| iface.name.clone()),
+                                ip: addr.addr,
+                                source: AddressSource::Lease,
+                            },
                         });
                     }
                 }
@@ -331,7 +345,7 @@ fn instance_row(
 ) -> Instance {
     let mut inst = Instance::new(d.id.clone(), d.xml.name.clone());
     let (addresses, note) = addresses(d, leases);
-    inst.addresses = addresses;
+    inst.addresses = addresses.into_iter().map(|a| a.address).collect();
     inst.addresses_note = note;
     inst.size = InstanceSize {
         vcpus: d.xml.vcpus,

@@ -119,10 +119,16 @@ fn delete(s: &Session, dom: &Domain, delete_volumes: bool) -> Result<(), Backend
     }
 }
 
-/// The XML `virsh edit` opens: the inactive definition, with secrets.
+/// The XML `virsh edit` opens: the inactive definition, with secrets. A read-only connection
+/// may not read secrets (and cannot redefine anyway), so it gets the definition without them.
 pub fn editable_document(s: &Session, id: &str) -> Result<String, BackendError> {
     let dom = lookup(s, id)?;
-    lv(dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE))
+    let flags = if s.opts.readonly {
+        sys::VIR_DOMAIN_XML_INACTIVE
+    } else {
+        sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE
+    };
+    lv(dom.xml_desc(flags))
 }
 
 /// Check that an edited document still describes the domain `id`.

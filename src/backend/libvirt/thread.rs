@@ -6,6 +6,7 @@
 //! [`ConnectionState::Reconnecting`] and reopens with exponential backoff, failing jobs fast
 //! meanwhile.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -24,12 +25,24 @@ pub struct Session {
     pub opts: Arc<LibvirtOptions>,
 }
 
-/// A job runs with the session, or with the reason the connection is down. It returns the
-/// reason when its call found the connection lost.
-type Job = Box<dyn FnOnce(Result<&Session, &str>) -> Option<String> + Send>;
+/// A job runs with the session, or with the reason the connection is down.
+type Job = Box<dyn FnOnce(Result<&Session, &str>) -> Finished + Send>;
+
+/// What a job leaves for the thread: whether its call found the connection lost, and the reply
+/// to send once the thread has acted on that (so a caller that got a connection error already
+/// sees `Reconnecting`).
+struct Finished {
+    lost: Option<String>,
+    reply: Box<dyn FnOnce() + Send>,
+}
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The wait before the next reconnect attempt: doubling, capped at [`MAX_BACKOFF`].
+pub fn next_backoff(current: Duration) -> Duration {
+    (current * 2).min(MAX_BACKOFF)
+}
+
 /// How often an idle thread checks `is_alive()`.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
 /// Keepalive: probe every 5 s, give up after 3 missed answers (remote connections only).
@@ -164,16 +177,25 @@ impl ConnectionThread {
         let (reply_tx, reply_rx) = oneshot::channel();
         let job: Job = Box::new(move |session| {
             let result = match session {
-                Ok(session) => f(session),
+                // A panic in a job (e.g. the crate's panicking Drop impls) must not take the
+                // connection thread down with it.
+                Ok(session) => std::panic::catch_unwind(AssertUnwindSafe(|| f(session)))
+                    .unwrap_or_else(|_| {
+                        Err(BackendError::Api("internal error in a libvirt call".into()))
+                    }),
                 Err(reason) => Err(BackendError::Connection(reason.to_string())),
             };
             let lost = match (&result, session) {
                 (Err(BackendError::Connection(reason)), Ok(_)) => Some(reason.clone()),
                 _ => None,
             };
-            // The caller may have given up waiting; that is fine.
-            let _ = reply_tx.send(result);
-            lost
+            Finished {
+                lost,
+                reply: Box::new(move || {
+                    // The caller may have given up waiting; that is fine.
+                    let _ = reply_tx.send(result);
+                }),
+            }
         });
         self.jobs
             .send(job)
@@ -219,10 +241,15 @@ fn run(
     loop {
         health = match health {
             Health::Up(link) => match jobs.recv_timeout(HEALTH_INTERVAL) {
-                Ok(job) => match job(Ok(&link.session)) {
-                    Some(reason) => go_down(link, reason, state),
-                    None => Health::Up(link),
-                },
+                Ok(job) => {
+                    let finished = job(Ok(&link.session));
+                    let next = match finished.lost {
+                        Some(reason) => go_down(link, reason, state),
+                        None => Health::Up(link),
+                    };
+                    (finished.reply)();
+                    next
+                }
                 Err(RecvTimeoutError::Timeout) if !link.is_alive() => {
                     go_down(link, "the connection is no longer alive".into(), state)
                 }
@@ -239,7 +266,7 @@ fn run(
                 backoff,
             } => match jobs.recv_timeout(next_try.saturating_duration_since(Instant::now())) {
                 Ok(job) => {
-                    job(Err(&reason));
+                    (job(Err(&reason)).reply)();
                     Health::Down {
                         attempt,
                         reason,
@@ -256,7 +283,7 @@ fn run(
                     Err(e) => {
                         let attempt = attempt.saturating_add(1);
                         let reason = e.message().to_string();
-                        let backoff = (backoff * 2).min(MAX_BACKOFF);
+                        let backoff = next_backoff(backoff);
                         let _ = state.send(ConnectionState::Reconnecting {
                             attempt,
                             reason: reason.clone(),
@@ -272,5 +299,72 @@ fn run(
                 Err(RecvTimeoutError::Disconnected) => return,
             },
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start_default() -> ConnectionThread {
+        let opts = Arc::new(LibvirtOptions {
+            uri: "test:///default".into(),
+            readonly: true,
+            flavors: Vec::new(),
+            image_pools: Vec::new(),
+        });
+        let (tx, _rx) = tokio_mpsc::unbounded_channel();
+        ConnectionThread::start(opts, tx).expect("connects")
+    }
+
+    #[tokio::test]
+    async fn a_lost_connection_fails_jobs_fast_then_reconnects() {
+        let thread = start_default();
+        let hostname = thread.call(|s| lv(s.conn.hostname())).await;
+        assert!(hostname.is_ok());
+
+        // A call that reports the connection lost takes the link down.
+        let lost: Result<(), _> = thread
+            .call(|_| Err(BackendError::Connection("socket closed".into())))
+            .await;
+        assert_eq!(lost, Err(BackendError::Connection("socket closed".into())));
+        assert_eq!(
+            thread.state(),
+            ConnectionState::Reconnecting {
+                attempt: 1,
+                reason: "socket closed".into()
+            }
+        );
+        // Meanwhile jobs do not run; they fail with the reason.
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&ran);
+        let during = thread
+            .call(move |_| {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+            .await;
+        assert_eq!(
+            during,
+            Err(BackendError::Connection("socket closed".into()))
+        );
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+
+        // After the first backoff (1 s) the thread reopens the connection.
+        tokio::time::sleep(FIRST_BACKOFF + Duration::from_millis(500)).await;
+        let after = thread.call(|s| lv(s.conn.hostname())).await;
+        assert!(after.is_ok(), "{after:?}");
+        assert_eq!(thread.state(), ConnectionState::Connected);
+    }
+
+    #[test]
+    fn backoff_doubles_from_one_second_up_to_thirty() {
+        let mut waits = vec![FIRST_BACKOFF];
+        for _ in 0..6 {
+            let last = *waits.last().unwrap_or(&FIRST_BACKOFF);
+            waits.push(next_backoff(last));
+        }
+        let secs: Vec<u64> = waits.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, vec![1, 2, 4, 8, 16, 30, 30]);
     }
 }
