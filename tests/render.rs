@@ -1,4 +1,5 @@
 //! What the user sees: every tab at 80×24 and 160×48, the detail views, the confirm dialog,
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! help, an active filter and the too-small screen, in each built-in theme and both languages.
 //! Each snapshot holds the screen text and, per line, the colour runs, so a theme regression
 //! shows up as well as a layout one.

@@ -1,5 +1,5 @@
 //! Shared test setup: the bundled demo host opened through the real libvirt test driver.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

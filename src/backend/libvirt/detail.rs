@@ -101,13 +101,8 @@ pub fn instance_detail(s: &Session, id: &str) -> Result<InstanceDetail, BackendE
         .ok_or_else(|| BackendError::NotFound(format!("domain {id} is gone")))?;
     let storage = Storage::read(s)?;
     let leases = inventory::all_leases(s)?;
-    let shown = super::status::present(d.state, d.reason, d.managed_save);
-    let mut extra = vec![
-        ("State".to_string(), shown.status.as_str().to_string()),
-        ("Power".to_string(), shown.power.as_str().to_string()),
-        ("vCPUs".to_string(), d.xml.vcpus.to_string()),
-        ("Managed save".to_string(), d.managed_save.to_string()),
-    ];
+    // Status, power and size are on the instance row already; only add what is not.
+    let mut extra = Vec::new();
     if let Some(n) = &d.xml.nova {
         let rows = [
             ("Nova name", &n.name),

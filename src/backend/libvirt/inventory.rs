@@ -211,10 +211,9 @@ impl Storage {
             if let Some(backing) = self
                 .volume_by_path(&chain[i])
                 .and_then(|v| v.backing.clone())
+                && !chain.contains(&backing)
             {
-                if !chain.contains(&backing) {
-                    chain.push(backing);
-                }
+                chain.push(backing);
             }
             i += 1;
         }
@@ -254,10 +253,10 @@ pub fn addresses(d: &DomainFacts, leases: &LeaseMap) -> (Vec<NicAddress>, Option
         let Some(mac) = nic.mac.as_deref() else {
             continue;
         };
-        if nic.kind == "network" {
-            if let Some(Err(reason)) = nic.source.as_ref().and_then(|n| leases.get(n)) {
-                note = Some(reason.clone());
-            }
+        if nic.kind == "network"
+            && let Some(Err(reason)) = nic.source.as_ref().and_then(|n| leases.get(n))
+        {
+            note = Some(reason.clone());
         }
         let before = found.len();
         // Any network may hold the lease: a `bridge` NIC can sit on a libvirt network's bridge.
@@ -553,7 +552,7 @@ pub fn host_info(s: &Session) -> Result<HostInfo, BackendError> {
         target: s.opts.uri.clone(),
         hostname: lv(s.conn.hostname())?,
         hypervisor,
-        library_version: version_string(lv(s.conn.lib_version())?),
+        library_version: format!("libvirt {}", version_string(lv(s.conn.lib_version())?)),
         cpu_model: node.model,
         cpus: node.cpus,
         mhz: node.mhz,

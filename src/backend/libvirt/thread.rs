@@ -96,10 +96,10 @@ impl Link {
             session,
             subscription,
         } = self;
-        if let Some(sub) = subscription {
-            if let Err(e) = ffi::unsubscribe(&session.conn, sub) {
-                tracing::debug!("deregistering lifecycle events failed: {}", e.message());
-            }
+        if let Some(sub) = subscription
+            && let Err(e) = ffi::unsubscribe(&session.conn, sub)
+        {
+            tracing::debug!("deregistering lifecycle events failed: {}", e.message());
         }
         if let Err(e) = ffi::close_connection(session.conn) {
             tracing::debug!("closing the libvirt connection failed: {}", e.message());
