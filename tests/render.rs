@@ -122,10 +122,14 @@ fn cases(demo: &Demo, theme: &Theme, lang: Lang) {
     select(&mut state, "数据库-主");
     update::on_action(&mut state, Action::OpenDetail);
     let id = state.detail.as_ref().unwrap().id.clone();
-    let detail = demo
+    let mut detail = demo
         .runtime
         .block_on(demo.backend.instance_detail(&id))
         .unwrap();
+    // The demo file lives in a temporary directory; show the stable label instead.
+    detail.console_command = detail
+        .console_command
+        .map(|c| c.replace(&demo.uri, common::DEMO_LABEL));
     state.instance_detail = Some((id, Ok(detail)));
     snap("instance_detail_120x40", render(&mut state, theme, 120, 40));
 
