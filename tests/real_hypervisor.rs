@@ -1,0 +1,164 @@
+//! Against a real libvirtd + QEMU guest, as `scripts/hypervisor.sh up` provides (the guest
+//! `yun-guest` on the isolated network `yun-lan`). Runs when `YUN_TEST_QEMU_URI` names the
+//! connection; `scripts/test.sh` sets it after bringing the hypervisor up, and says so when the
+//! machine cannot run one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use yun::backend::libvirt::{LibvirtBackend, LibvirtOptions};
+use yun::backend::{Backend, InstanceAction};
+use yun::config::Config;
+use yun::model::{Availability, InstanceStatus, Listing, ResourceKind};
+
+const GUEST: &str = "yun-guest";
+const NETWORK: &str = "yun-lan";
+
+fn uri() -> Option<String> {
+    let uri = std::env::var("YUN_TEST_QEMU_URI").ok().filter(|u| !u.is_empty());
+    if uri.is_none() {
+        eprintln!("YUN_TEST_QEMU_URI is not set: run scripts/test.sh, which starts the hypervisor");
+    }
+    uri
+}
+
+fn backend(uri: &str) -> LibvirtBackend {
+    let config = Config::default();
+    LibvirtBackend::connect(LibvirtOptions {
+        uri: uri.to_string(),
+        readonly: false,
+        flavors: config.flavors(),
+        image_pools: config.image_pools,
+    })
+    .unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn virsh(uri: &str, args: &[&str]) -> String {
+    let out = Command::new("virsh").arg("-c").arg(uri).args(args).output().unwrap();
+    assert!(out.status.success(), "virsh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// (MAC, IP without prefix) pairs from `virsh net-dhcp-leases`.
+fn virsh_leases(uri: &str) -> Vec<(String, String)> {
+    let mut leases: Vec<(String, String)> = virsh(uri, &["net-dhcp-leases", NETWORK])
+        .lines()
+        .filter(|l| l.contains("ipv4") || l.contains("ipv6"))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let mac = f.iter().find(|w| w.matches(':').count() == 5 && w.len() == 17)?;
+            let ip = f.iter().find(|w| w.contains('/'))?;
+            Some((mac.to_string(), ip.split('/').next()?.to_string()))
+        })
+        .collect();
+    leases.sort();
+    leases
+}
+
+fn guest_status(rt: &tokio::runtime::Runtime, b: &LibvirtBackend) -> InstanceStatus {
+    match rt.block_on(b.list(ResourceKind::Instances)).unwrap() {
+        Listing::Instances(list) => list.into_iter().find(|i| i.name == GUEST).unwrap().status,
+        _ => unreachable!(),
+    }
+}
+
+fn wait_for(rt: &tokio::runtime::Runtime, b: &LibvirtBackend, want: &InstanceStatus) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = guest_status(rt, b);
+        if &status == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{GUEST} stayed {status:?}, wanted {want:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn guest_is_listed_running_with_its_lease_address() {
+    let Some(uri) = uri() else { return };
+    let (rt, b) = (rt(), backend(&uri));
+    let Listing::Instances(list) = rt.block_on(b.list(ResourceKind::Instances)).unwrap() else {
+        unreachable!()
+    };
+    let guest = list.iter().find(|i| i.name == GUEST).expect("guest listed");
+    assert_eq!(guest.status, InstanceStatus::Active);
+    let leases = virsh_leases(&uri);
+    assert!(!leases.is_empty(), "the guest has a DHCP lease");
+    let ips: Vec<&str> = guest.addresses.iter().map(|a| a.ip.as_str()).collect();
+    for (_, ip) in &leases {
+        assert!(ips.contains(&ip.as_str()), "{ip} from virsh not in {ips:?}");
+    }
+    // The list matches virsh's.
+    let names = virsh(&uri, &["list", "--all", "--name"]);
+    let mut virsh_names: Vec<&str> = names.lines().filter(|l| !l.is_empty()).collect();
+    let mut ours: Vec<&str> = list.iter().map(|i| i.name.as_str()).collect();
+    virsh_names.sort_unstable();
+    ours.sort_unstable();
+    assert_eq!(ours, virsh_names);
+}
+
+#[test]
+fn network_leases_match_virsh() {
+    let Some(uri) = uri() else { return };
+    let (rt, b) = (rt(), backend(&uri));
+    let Listing::Networks(nets) = rt.block_on(b.list(ResourceKind::Networks)).unwrap() else {
+        unreachable!()
+    };
+    let net = nets.iter().find(|n| n.name == NETWORK).expect("network listed");
+    let Availability::Known(leases) = &net.leases else {
+        panic!("a real libvirtd has the lease call: {:?}", net.leases)
+    };
+    let mut ours: Vec<(String, String)> =
+        leases.iter().map(|l| (l.mac.clone(), l.ip.clone())).collect();
+    ours.sort();
+    assert_eq!(ours, virsh_leases(&uri));
+    assert!(net.cidrs.contains(&"192.168.213.0/24".to_string()), "{:?}", net.cidrs);
+}
+
+#[test]
+fn pause_resume_force_off_and_start_take_effect() {
+    let Some(uri) = uri() else { return };
+    let (rt, b) = (rt(), backend(&uri));
+    let id = virsh(&uri, &["domuuid", GUEST]).trim().to_string();
+    wait_for(&rt, &b, &InstanceStatus::Active);
+
+    rt.block_on(b.perform(&id, &InstanceAction::Pause)).unwrap();
+    assert_eq!(virsh(&uri, &["domstate", GUEST]).trim(), "paused");
+    wait_for(&rt, &b, &InstanceStatus::Paused);
+
+    rt.block_on(b.perform(&id, &InstanceAction::Resume)).unwrap();
+    assert_eq!(virsh(&uri, &["domstate", GUEST]).trim(), "running");
+    wait_for(&rt, &b, &InstanceStatus::Active);
+
+    rt.block_on(b.perform(&id, &InstanceAction::ForceOff)).unwrap();
+    assert_eq!(virsh(&uri, &["domstate", GUEST]).trim(), "shut off");
+    wait_for(&rt, &b, &InstanceStatus::Shutoff);
+
+    rt.block_on(b.perform(&id, &InstanceAction::Start)).unwrap();
+    assert_eq!(virsh(&uri, &["domstate", GUEST]).trim(), "running");
+    wait_for(&rt, &b, &InstanceStatus::Active);
+}
+
+#[test]
+fn lifecycle_events_arrive_from_the_real_daemon() {
+    let Some(uri) = uri() else { return };
+    let (rt, b) = (rt(), backend(&uri));
+    let id = virsh(&uri, &["domuuid", GUEST]).trim().to_string();
+    wait_for(&rt, &b, &InstanceStatus::Active);
+    virsh(&uri, &["suspend", GUEST]);
+    let changed = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(5), b.next_changes()).await })
+        .expect("an event within 5 s")
+        .expect("events supported");
+    virsh(&uri, &["resume", GUEST]);
+    assert!(changed.contains(&id), "{changed:?}");
+}
