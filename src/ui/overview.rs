@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     };
     // Host | instances by status, then allocation across the width, then pools | networks.
     let [top, alloc_area, bottom] = Layout::vertical([
-        Constraint::Length(9),
+        Constraint::Length(10),
         Constraint::Length(4),
         Constraint::Min(3),
     ])

@@ -543,6 +543,13 @@ pub fn version_string(v: u32) -> String {
 
 pub fn host_info(s: &Session) -> Result<HostInfo, BackendError> {
     let node = lv(s.conn.node_info())?;
+    let mem_stats = ffi::node_memory_stats(&s.conn).map_err(|e| e.message().to_string());
+    let stat = |name: &str| {
+        mem_stats
+            .as_ref()
+            .ok()
+            .and_then(|m| m.iter().find(|(n, _)| n == name).map(|(_, v)| *v))
+    };
     let driver = lv(s.conn.driver_type())?;
     let hypervisor = match s.conn.hyp_version() {
         Ok(v) => format!("{driver} {}", version_string(v)),
@@ -556,10 +563,15 @@ pub fn host_info(s: &Session) -> Result<HostInfo, BackendError> {
         cpu_model: node.model,
         cpus: node.cpus,
         mhz: node.mhz,
-        memory_total: node.memory.saturating_mul(1024),
-        memory_free: match s.conn.free_memory() {
-            Ok(bytes) => Availability::Known(bytes),
-            Err(e) => Availability::Unavailable(e.message().to_string()),
+        memory_total: stat("total").unwrap_or(node.memory.saturating_mul(1024)),
+        memory_free: match (stat("free"), &mem_stats) {
+            (Some(free), _) => Availability::Known(free),
+            (None, Err(reason)) => match s.conn.free_memory() {
+                Ok(bytes) => Availability::Known(bytes),
+                // Say why with the call that matters: the host's memory statistics.
+                Err(_) => Availability::Unavailable(reason.clone()),
+            },
+            (None, Ok(_)) => Availability::Unavailable("the host reports no free memory".into()),
         },
     })
 }
