@@ -60,6 +60,9 @@ catalogue! {
     TabImages => "Images", "镜像";
     TabVolumes => "Volumes", "云硬盘";
     TabNetworks => "Networks", "网络";
+    ViewSecurityGroups => "Security groups", "安全组";
+    ViewFloatingIps => "Floating IPs", "浮动IP";
+    ViewPorts => "Ports", "端口";
 
     ColId => "ID", "ID";
     ColName => "Name", "名称";
@@ -102,6 +105,35 @@ catalogue! {
     ColVolumes => "Volumes", "卷数";
     ColFree => "Free", "空闲";
     ColUsed => "Used", "已用";
+    ColDescription => "Description", "描述";
+    ColRules => "Rules", "规则";
+    ColDirection => "Direction", "方向";
+    ColEthertype => "Ether type", "以太网类型";
+    ColProtocol => "Protocol", "协议";
+    ColPortRange => "Port range", "端口范围";
+    ColRemote => "Remote", "远端";
+    ColFixedAddress => "Fixed address", "固定IP";
+    ColNetwork => "Network", "网络";
+    ColDeviceOwner => "Device owner", "设备所有者";
+    ColDevice => "Device", "设备";
+    ColShared => "Shared", "共享";
+    ColExternal => "External", "外部";
+    ColSubnets => "Subnets", "子网";
+    ColImage => "Image", "镜像";
+    ColKeyPair => "Key pair", "密钥对";
+    ColAz => "Availability zone", "可用域";
+    ColAge => "Created", "创建时间";
+    ColFault => "Fault", "错误";
+    ColVisibility => "Visibility", "可见性";
+    ColMinDisk => "Min disk", "最小磁盘";
+    ColMinRam => "Min RAM", "最小内存";
+    ColType => "Type", "类型";
+    ColBootable => "Bootable", "可启动";
+    ColPublic => "Public", "公有";
+    ColQuota => "Quota", "配额";
+    KeyNextView => "next sub-view (security groups, floating IPs, ports)", "下一个子视图 (安全组, 浮动IP, 端口)";
+    OverviewQuotas => "Limits and usage", "限制与用量";
+    Unlimited => "unlimited", "无限制";
 
     Yes => "yes", "是";
     No => "no", "否";
@@ -154,6 +186,14 @@ catalogue! {
     ActDelete => "Delete", "删除";
     ActAutostartOn => "Enable autostart", "开启自动启动";
     ActAutostartOff => "Disable autostart", "关闭自动启动";
+    ActLock => "Lock", "锁定";
+    ActUnlock => "Unlock", "解锁";
+    ActSnapshot => "Create snapshot", "创建快照";
+    ActResize => "Resize", "升级";
+    ActConfirmResize => "Confirm resize", "确认调整大小";
+    ActRevertResize => "Revert resize", "撤销调整大小";
+    ActRename => "Rename", "重命名";
+    ActMetadata => "Update metadata", "更新元数据";
     ActConsole => "Console", "控制台";
     ActEdit => "Edit", "编辑";
     ActMonitor => "Monitor", "监控";
@@ -284,6 +324,9 @@ pub fn tab_title(kind: ResourceKind) -> Msg {
         ResourceKind::Images => Msg::TabImages,
         ResourceKind::Volumes => Msg::TabVolumes,
         ResourceKind::Networks => Msg::TabNetworks,
+        ResourceKind::SecurityGroups => Msg::ViewSecurityGroups,
+        ResourceKind::FloatingIps => Msg::ViewFloatingIps,
+        ResourceKind::Ports => Msg::ViewPorts,
     }
 }
 
@@ -334,6 +377,7 @@ pub fn task_text(task: Option<&str>, lang: Lang) -> String {
         Some("migrating") => Msg::TaskMigrating,
         Some("snapshotting") => Msg::TaskSnapshotting,
         Some("dumping") => Msg::TaskDumping,
+        Some("image_snapshot") => Msg::TaskSnapshotting,
         Some(other) => return other.to_string(),
     };
     msg.text(lang).to_string()

@@ -21,6 +21,9 @@ pub fn render(
             Listing::Images(l) => serde_json::to_string_pretty(l)?,
             Listing::Volumes { volumes, .. } => serde_json::to_string_pretty(volumes)?,
             Listing::Networks(l) => serde_json::to_string_pretty(l)?,
+            Listing::SecurityGroups(l) => serde_json::to_string_pretty(l)?,
+            Listing::FloatingIps(l) => serde_json::to_string_pretty(l)?,
+            Listing::Ports(l) => serde_json::to_string_pretty(l)?,
         };
         text.push('\n');
         return Ok(text);
@@ -32,6 +35,9 @@ pub fn render(
         Listing::Images(l) => cells(l, &columns::images(), lang),
         Listing::Volumes { volumes, .. } => cells(volumes, &columns::volumes(), lang),
         Listing::Networks(l) => cells(l, &columns::networks(), lang),
+        Listing::SecurityGroups(l) => cells(l, &columns::security_groups(), lang),
+        Listing::FloatingIps(l) => cells(l, &columns::floating_ips(), lang),
+        Listing::Ports(l) => cells(l, &columns::ports(), lang),
     };
     Ok(match output {
         OutputFormat::Csv => csv(&header, &rows),

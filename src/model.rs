@@ -29,7 +29,7 @@ impl<T: Default> Default for Availability<T> {
     }
 }
 
-/// The tabs' resource kinds, in tab order after Overview.
+/// The resource kinds: the six tabs, plus the Networks tab's sub-views a cloud has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum ResourceKind {
     Overview,
@@ -38,9 +38,14 @@ pub enum ResourceKind {
     Images,
     Volumes,
     Networks,
+    /// Sub-views of the Networks tab (cloud only).
+    SecurityGroups,
+    FloatingIps,
+    Ports,
 }
 
 impl ResourceKind {
+    /// The tabs, in order.
     pub const ALL: [Self; 6] = [
         Self::Overview,
         Self::Instances,
@@ -59,12 +64,24 @@ impl ResourceKind {
             Self::Images => "images",
             Self::Volumes => "volumes",
             Self::Networks => "networks",
+            Self::SecurityGroups => "security-groups",
+            Self::FloatingIps => "floating-ips",
+            Self::Ports => "ports",
+        }
+    }
+
+    /// The tab a kind is shown under.
+    pub fn tab(self) -> Self {
+        match self {
+            Self::SecurityGroups | Self::FloatingIps | Self::Ports => Self::Networks,
+            other => other,
         }
     }
 
     pub fn from_command_name(name: &str) -> Option<Self> {
         let name = name.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|k| {
+        let subs = [Self::SecurityGroups, Self::FloatingIps, Self::Ports];
+        Self::ALL.into_iter().chain(subs).find(|k| {
             let full = k.command_name();
             name == full
                 || name == full.trim_end_matches('s')
@@ -77,6 +94,8 @@ impl ResourceKind {
                         | (Self::Networks, "net" | "nets")
                         | (Self::Images, "img")
                         | (Self::Overview, "ov" | "home")
+                        | (Self::SecurityGroups, "sg" | "secgroups")
+                        | (Self::FloatingIps, "fip" | "fips" | "floatingips")
                 )
         })
     }
@@ -318,6 +337,64 @@ pub struct Network {
     pub status: Option<String>,
 }
 
+/// One security group rule; `None` fields mean "any".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecurityGroupRule {
+    pub id: String,
+    /// `ingress` or `egress`.
+    pub direction: String,
+    pub ethertype: Option<String>,
+    pub protocol: Option<String>,
+    pub port_min: Option<u32>,
+    pub port_max: Option<u32>,
+    pub remote_ip_prefix: Option<String>,
+    pub remote_group: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub rules: Vec<SecurityGroupRule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FloatingIp {
+    pub id: String,
+    pub address: String,
+    pub fixed_address: Option<String>,
+    /// Instance (name when known) the address is associated with, through its port.
+    pub instance: Option<String>,
+    pub network: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Port {
+    pub id: String,
+    pub name: String,
+    pub network: Option<String>,
+    pub mac: Option<String>,
+    pub fixed_ips: Vec<String>,
+    /// `compute:nova`, `network:router_interface`, …
+    pub device_owner: Option<String>,
+    /// Instance name (or device id) the port belongs to.
+    pub device: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Used against the limit of one quota (cloud Overview). `limit` is `None` when unlimited.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QuotaUsage {
+    /// `instances`, `cores`, `ram`, `volumes`, `gigabytes`, `floating_ips`, `security_groups`.
+    pub name: String,
+    pub used: u64,
+    pub limit: Option<u64>,
+    /// Whether the numbers are bytes (RAM, gigabytes) rather than counts.
+    pub bytes: bool,
+}
+
 /// Host-wide facts for the header and the Overview tab.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HostInfo {
@@ -347,6 +424,8 @@ pub struct Overview {
     pub memory_running: u64,
     pub pools: Vec<Pool>,
     pub active_networks: Vec<String>,
+    /// The project's limits and usage (cloud); empty on libvirt.
+    pub quotas: Vec<QuotaUsage>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -418,6 +497,9 @@ pub enum Listing {
         pools: Vec<Pool>,
     },
     Networks(Vec<Network>),
+    SecurityGroups(Vec<SecurityGroup>),
+    FloatingIps(Vec<FloatingIp>),
+    Ports(Vec<Port>),
 }
 
 impl Listing {
@@ -429,6 +511,9 @@ impl Listing {
             Self::Images(_) => ResourceKind::Images,
             Self::Volumes { .. } => ResourceKind::Volumes,
             Self::Networks(_) => ResourceKind::Networks,
+            Self::SecurityGroups(_) => ResourceKind::SecurityGroups,
+            Self::FloatingIps(_) => ResourceKind::FloatingIps,
+            Self::Ports(_) => ResourceKind::Ports,
         }
     }
 }

@@ -16,7 +16,9 @@ const GUEST: &str = "yun-guest";
 const NETWORK: &str = "yun-lan";
 
 fn uri() -> Option<String> {
-    let uri = std::env::var("YUN_TEST_QEMU_URI").ok().filter(|u| !u.is_empty());
+    let uri = std::env::var("YUN_TEST_QEMU_URI")
+        .ok()
+        .filter(|u| !u.is_empty());
     if uri.is_none() {
         eprintln!("YUN_TEST_QEMU_URI is not set: run scripts/test.sh, which starts the hypervisor");
     }
@@ -42,8 +44,17 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 fn virsh(uri: &str, args: &[&str]) -> String {
-    let out = Command::new("virsh").arg("-c").arg(uri).args(args).output().unwrap();
-    assert!(out.status.success(), "virsh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("virsh")
+        .arg("-c")
+        .arg(uri)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "virsh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -54,7 +65,9 @@ fn virsh_leases(uri: &str) -> Vec<(String, String)> {
         .filter(|l| l.contains("ipv4") || l.contains("ipv6"))
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            let mac = f.iter().find(|w| w.matches(':').count() == 5 && w.len() == 17)?;
+            let mac = f
+                .iter()
+                .find(|w| w.matches(':').count() == 5 && w.len() == 17)?;
             let ip = f.iter().find(|w| w.contains('/'))?;
             Some((mac.to_string(), ip.split('/').next()?.to_string()))
         })
@@ -77,7 +90,10 @@ fn wait_for(rt: &tokio::runtime::Runtime, b: &LibvirtBackend, want: &InstanceSta
         if &status == want {
             return;
         }
-        assert!(Instant::now() < deadline, "{GUEST} stayed {status:?}, wanted {want:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{GUEST} stayed {status:?}, wanted {want:?}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -113,15 +129,24 @@ fn network_leases_match_virsh() {
     let Listing::Networks(nets) = rt.block_on(b.list(ResourceKind::Networks)).unwrap() else {
         unreachable!()
     };
-    let net = nets.iter().find(|n| n.name == NETWORK).expect("network listed");
+    let net = nets
+        .iter()
+        .find(|n| n.name == NETWORK)
+        .expect("network listed");
     let Availability::Known(leases) = &net.leases else {
         panic!("a real libvirtd has the lease call: {:?}", net.leases)
     };
-    let mut ours: Vec<(String, String)> =
-        leases.iter().map(|l| (l.mac.clone(), l.ip.clone())).collect();
+    let mut ours: Vec<(String, String)> = leases
+        .iter()
+        .map(|l| (l.mac.clone(), l.ip.clone()))
+        .collect();
     ours.sort();
     assert_eq!(ours, virsh_leases(&uri));
-    assert!(net.cidrs.contains(&"192.168.213.0/24".to_string()), "{:?}", net.cidrs);
+    assert!(
+        net.cidrs.contains(&"192.168.213.0/24".to_string()),
+        "{:?}",
+        net.cidrs
+    );
 }
 
 #[test]
@@ -135,11 +160,13 @@ fn pause_resume_force_off_and_start_take_effect() {
     assert_eq!(virsh(&uri, &["domstate", GUEST]).trim(), "paused");
     wait_for(&rt, &b, &InstanceStatus::Paused);
 
-    rt.block_on(b.perform(&id, &InstanceAction::Resume)).unwrap();
+    rt.block_on(b.perform(&id, &InstanceAction::Resume))
+        .unwrap();
     assert_eq!(virsh(&uri, &["domstate", GUEST]).trim(), "running");
     wait_for(&rt, &b, &InstanceStatus::Active);
 
-    rt.block_on(b.perform(&id, &InstanceAction::ForceOff)).unwrap();
+    rt.block_on(b.perform(&id, &InstanceAction::ForceOff))
+        .unwrap();
     assert_eq!(virsh(&uri, &["domstate", GUEST]).trim(), "shut off");
     wait_for(&rt, &b, &InstanceStatus::Shutoff);
 

@@ -27,6 +27,8 @@ pub enum Action {
     SortBy(usize),
     Refresh,
     ToggleXml,
+    /// Cycle the Networks tab through its sub-views (cloud).
+    NextView,
     /// Start, or restore when the instance has a managed save.
     StartOrRestore,
     PauseOrResume,

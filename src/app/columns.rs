@@ -3,7 +3,9 @@
 
 use crate::format;
 use crate::i18n::{self, Lang, Msg};
-use crate::model::{Flavor, Image, Instance, InstanceStatus, Network, Volume};
+use crate::model::{
+    Flavor, FloatingIp, Image, Instance, InstanceStatus, Network, Port, SecurityGroup, Volume,
+};
 
 /// A cell's semantic colour, resolved against the theme when drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,5 +278,67 @@ pub fn networks() -> Vec<Column<Network>> {
             }
         })
         .max(8),
+    ]
+}
+
+pub fn security_groups() -> Vec<Column<SecurityGroup>> {
+    vec![
+        Column::text(Msg::ColName, |g: &SecurityGroup, _| g.name.clone()).max(30),
+        Column::text(Msg::ColDescription, |g: &SecurityGroup, _| {
+            opt(g.description.as_ref())
+        })
+        .max(40),
+        Column::text(Msg::ColRules, |g: &SecurityGroup, _| {
+            g.rules.len().to_string()
+        })
+        .numeric(|g| g.rules.len() as u64)
+        .max(6),
+        Column::text(Msg::ColId, |g: &SecurityGroup, _| g.id.clone()).max(36),
+    ]
+}
+
+pub fn floating_ips() -> Vec<Column<FloatingIp>> {
+    vec![
+        Column::text(Msg::ColIp, |f: &FloatingIp, _| f.address.clone()).max(40),
+        Column::text(Msg::ColFixedAddress, |f: &FloatingIp, _| {
+            opt(f.fixed_address.as_ref())
+        })
+        .max(40),
+        Column::text(Msg::ColInstanceName, |f: &FloatingIp, _| {
+            opt(f.instance.as_ref())
+        })
+        .tone(|f| good_bad(f.instance.is_some()))
+        .max(30),
+        Column::text(Msg::ColNetwork, |f: &FloatingIp, _| opt(f.network.as_ref())).max(24),
+        Column::text(Msg::ColStatus, |f: &FloatingIp, _| opt(f.status.as_ref())).max(10),
+    ]
+}
+
+pub fn ports() -> Vec<Column<Port>> {
+    vec![
+        Column::text(Msg::ColName, |p: &Port, _| {
+            if p.name.is_empty() {
+                p.id.clone()
+            } else {
+                p.name.clone()
+            }
+        })
+        .max(30),
+        Column::text(Msg::ColNetwork, |p: &Port, _| opt(p.network.as_ref())).max(20),
+        Column::text(Msg::ColMac, |p: &Port, _| opt(p.mac.as_ref())).max(17),
+        Column::text(Msg::ColAddresses, |p: &Port, _| {
+            if p.fixed_ips.is_empty() {
+                "—".into()
+            } else {
+                p.fixed_ips.join(", ")
+            }
+        })
+        .max(34),
+        Column::text(Msg::ColDeviceOwner, |p: &Port, _| {
+            opt(p.device_owner.as_ref())
+        })
+        .max(24),
+        Column::text(Msg::ColDevice, |p: &Port, _| opt(p.device.as_ref())).max(30),
+        Column::text(Msg::ColStatus, |p: &Port, _| opt(p.status.as_ref())).max(8),
     ]
 }

@@ -108,6 +108,8 @@ pub struct Binding {
     pub mutates: bool,
     /// Shown in the one-line key hints at the bottom.
     pub hint: bool,
+    /// Only meaningful on a cloud (dropped on a libvirt host).
+    pub cloud_only: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -116,11 +118,9 @@ pub struct Keymap {
 }
 
 impl Keymap {
-    pub fn new(readonly: bool) -> Self {
+    pub fn new(readonly: bool, cloud: bool) -> Self {
         let mut bindings = default_bindings();
-        if readonly {
-            bindings.retain(|b| !b.mutates);
-        }
+        bindings.retain(|b| !(readonly && b.mutates) && (cloud || !b.cloud_only));
         Self { bindings }
     }
 
@@ -157,6 +157,7 @@ fn bind(keys: &[Key], action: Action, desc: Msg, context: Context) -> Binding {
         context,
         mutates: false,
         hint: false,
+        cloud_only: false,
     }
 }
 
@@ -168,6 +169,11 @@ impl Binding {
 
     fn hinted(mut self) -> Self {
         self.hint = true;
+        self
+    }
+
+    fn cloud(mut self) -> Self {
+        self.cloud_only = true;
         self
     }
 }
@@ -218,6 +224,7 @@ fn default_bindings() -> Vec<Binding> {
         bind(&[k('o')], Action::SortNext, Msg::KeySortNext, Table).hinted(),
         bind(&[k('O')], Action::SortReverse, Msg::KeySortReverse, Table),
         bind(&[k('x')], Action::ToggleXml, Msg::KeyToggleXml, Detail),
+        bind(&[k(']')], Action::NextView, Msg::KeyNextView, Table).cloud(),
         bind(&[k('c')], Action::Console, Msg::ActConsole, Instances).hinted(),
         bind(
             &[k('s')],
@@ -305,7 +312,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_context() {
-        let map = Keymap::new(false);
+        let map = Keymap::new(false, true);
         for (i, a) in map.bindings.iter().enumerate() {
             for b in &map.bindings[i + 1..] {
                 if a.context == b.context {
@@ -319,8 +326,8 @@ mod tests {
 
     #[test]
     fn readonly_removes_every_mutating_binding() {
-        let full = Keymap::new(false);
-        let ro = Keymap::new(true);
+        let full = Keymap::new(false, true);
+        let ro = Keymap::new(true, true);
         assert!(full.bindings.iter().any(|b| b.mutates));
         assert!(ro.bindings.iter().all(|b| !b.mutates));
         let ctx = [Context::Instances, Context::Table, Context::Global];
@@ -331,7 +338,7 @@ mod tests {
 
     #[test]
     fn shifted_letters_match_with_or_without_the_shift_flag() {
-        let map = Keymap::new(false);
+        let map = Keymap::new(false, true);
         let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
         assert_eq!(
             map.lookup(&shifted, &[Context::Table]),

@@ -12,8 +12,8 @@ use crate::app::table::TableView;
 use crate::backend::{Capabilities, ConnectionState, InstanceAction};
 use crate::i18n::{Lang, Msg};
 use crate::model::{
-    Flavor, HostInfo, Image, Instance, InstanceDetail, Listing, Network, Overview, Pool,
-    ResourceKind, Volume,
+    Flavor, FloatingIp, HostInfo, Image, Instance, InstanceDetail, Listing, Network, Overview,
+    Pool, Port, ResourceKind, SecurityGroup, Volume,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,17 @@ pub struct Data {
     pub volumes: Vec<Volume>,
     pub pools: Vec<Pool>,
     pub networks: Vec<Network>,
+    pub security_groups: Vec<SecurityGroup>,
+    pub floating_ips: Vec<FloatingIp>,
+    pub ports: Vec<Port>,
 }
+
+/// The Networks tab's sub-views on a cloud, in cycling order after Networks itself.
+pub const SUB_VIEWS: [ResourceKind; 3] = [
+    ResourceKind::SecurityGroups,
+    ResourceKind::FloatingIps,
+    ResourceKind::Ports,
+];
 
 pub struct AppState {
     pub lang: Lang,
@@ -101,6 +111,8 @@ pub struct AppState {
     pub host: Option<HostInfo>,
     pub connection: ConnectionState,
     pub tab: ResourceKind,
+    /// What the Networks tab shows: networks or one of its sub-views.
+    pub network_view: ResourceKind,
     pub data: Data,
     pub tables: HashMap<ResourceKind, TableView>,
     /// Overview errors and loading state (it has no table).
@@ -133,19 +145,26 @@ pub struct AppState {
 impl AppState {
     pub fn new(lang: Lang, caps: Capabilities, target: String, settle_timeout: Duration) -> Self {
         let mut tables = HashMap::new();
-        for kind in ResourceKind::ALL {
+        for kind in ResourceKind::ALL.into_iter().chain(SUB_VIEWS) {
             if kind != ResourceKind::Overview {
                 tables.insert(kind, TableView::default());
             }
         }
         Self {
             lang,
-            keymap: Keymap::new(caps.readonly),
+            keymap: Keymap::new(
+                caps.readonly,
+                matches!(
+                    caps.command_style,
+                    crate::backend::CommandStyle::OpenStack { .. }
+                ),
+            ),
             caps,
             target,
             host: None,
             connection: ConnectionState::Connected,
             tab: ResourceKind::Instances,
+            network_view: ResourceKind::Networks,
             data: Data::default(),
             tables,
             overview_error: None,
@@ -177,12 +196,22 @@ impl AppState {
         self.tables.get(&kind)
     }
 
+    /// The kind the screen shows: the tab, or the Networks tab's current sub-view.
+    pub fn view_kind(&self) -> ResourceKind {
+        if self.tab == ResourceKind::Networks {
+            self.network_view
+        } else {
+            self.tab
+        }
+    }
+
     pub fn current_table(&self) -> Option<&TableView> {
-        self.tables.get(&self.tab)
+        self.tables.get(&self.view_kind())
     }
 
     pub fn current_table_mut(&mut self) -> Option<&mut TableView> {
-        self.tables.get_mut(&self.tab)
+        let kind = self.view_kind();
+        self.tables.get_mut(&kind)
     }
 
     /// The instance under the cursor (or shown in the detail view).
@@ -229,6 +258,13 @@ impl AppState {
                     && self.data.pools == *pools
             }
             Listing::Networks(l) => self.loaded(ResourceKind::Networks) && self.data.networks == *l,
+            Listing::SecurityGroups(l) => {
+                self.loaded(ResourceKind::SecurityGroups) && self.data.security_groups == *l
+            }
+            Listing::FloatingIps(l) => {
+                self.loaded(ResourceKind::FloatingIps) && self.data.floating_ips == *l
+            }
+            Listing::Ports(l) => self.loaded(ResourceKind::Ports) && self.data.ports == *l,
         };
         let errored = self
             .tables
@@ -272,6 +308,24 @@ impl AppState {
                     t.set_rows(&list, &columns::networks(), lang, |n| &n.id);
                 }
                 self.data.networks = list;
+            }
+            Listing::SecurityGroups(list) => {
+                if let Some(t) = self.tables.get_mut(&ResourceKind::SecurityGroups) {
+                    t.set_rows(&list, &columns::security_groups(), lang, |g| &g.id);
+                }
+                self.data.security_groups = list;
+            }
+            Listing::FloatingIps(list) => {
+                if let Some(t) = self.tables.get_mut(&ResourceKind::FloatingIps) {
+                    t.set_rows(&list, &columns::floating_ips(), lang, |f| &f.id);
+                }
+                self.data.floating_ips = list;
+            }
+            Listing::Ports(list) => {
+                if let Some(t) = self.tables.get_mut(&ResourceKind::Ports) {
+                    t.set_rows(&list, &columns::ports(), lang, |p| &p.id);
+                }
+                self.data.ports = list;
             }
         }
         true

@@ -20,7 +20,7 @@ const STATUS_TTL: Duration = Duration::from_secs(6);
 /// Requests made once at start-up: the header's host facts and the first tab.
 pub fn start(state: &mut AppState) -> Vec<Effect> {
     let mut effects = vec![Effect::Request(BackendRequest::HostInfo)];
-    effects.extend(request_list(state, state.tab));
+    effects.extend(request_list(state, state.view_kind()));
     effects
 }
 
@@ -43,7 +43,7 @@ pub fn on_refresh_timer(state: &mut AppState) -> Vec<Effect> {
         state.status = None;
     }
     expire_settling_tasks(state, now);
-    let mut effects = request_list(state, state.tab);
+    let mut effects = request_list(state, state.view_kind());
     if !state.tasks.is_empty() && state.tab != ResourceKind::Instances {
         effects.extend(request_list(state, ResourceKind::Instances));
     }
@@ -181,7 +181,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Refresh => {
-            let mut effects = request_list(state, state.tab);
+            let mut effects = request_list(state, state.view_kind());
             effects.push(Effect::Request(BackendRequest::HostInfo));
             if let Some(d) = &state.detail
                 && d.kind == ResourceKind::Instances
@@ -189,6 +189,26 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
                 effects.push(Effect::Request(BackendRequest::Detail { id: d.id.clone() }));
             }
             effects
+        }
+        Action::NextView => {
+            let cloud = matches!(
+                state.caps.command_style,
+                crate::backend::CommandStyle::OpenStack { .. }
+            );
+            if state.tab != ResourceKind::Networks || !cloud || state.detail.is_some() {
+                return Vec::new();
+            }
+            let order = [ResourceKind::Networks]
+                .into_iter()
+                .chain(crate::app::state::SUB_VIEWS)
+                .collect::<Vec<_>>();
+            let pos = order
+                .iter()
+                .position(|k| *k == state.network_view)
+                .unwrap_or(0);
+            state.network_view = order[(pos + 1) % order.len()];
+            state.input_mode = InputMode::Normal;
+            request_list(state, state.network_view)
         }
         Action::ToggleXml => {
             if let Some(d) = &mut state.detail {
@@ -265,7 +285,7 @@ fn switch_tab(state: &mut AppState, kind: ResourceKind) -> Vec<Effect> {
         .current_table()
         .map(|t| tui_input::Input::new(t.filter.clone()))
         .unwrap_or_default();
-    request_list(state, kind)
+    request_list(state, state.view_kind())
 }
 
 fn move_selection(state: &mut AppState, delta: isize) -> Vec<Effect> {
@@ -281,7 +301,7 @@ fn move_selection(state: &mut AppState, delta: isize) -> Vec<Effect> {
 
 fn sort(state: &mut AppState, action: &Action) {
     let lang = state.lang;
-    let titles = crate::ui::column_titles(state.tab);
+    let titles = crate::ui::column_titles(state.view_kind());
     let Some(table) = state.current_table_mut() else {
         return;
     };
@@ -316,7 +336,7 @@ fn open_detail(state: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     };
     state.detail = Some(DetailView {
-        kind: state.tab,
+        kind: state.view_kind(),
         id: id.clone(),
         scroll: 0,
         show_document: false,
@@ -344,6 +364,14 @@ pub fn action_title(action: &InstanceAction) -> Msg {
         InstanceAction::Delete { .. } => Msg::ActDelete,
         InstanceAction::SetAutostart(true) => Msg::ActAutostartOn,
         InstanceAction::SetAutostart(false) => Msg::ActAutostartOff,
+        InstanceAction::Lock => Msg::ActLock,
+        InstanceAction::Unlock => Msg::ActUnlock,
+        InstanceAction::Snapshot { .. } => Msg::ActSnapshot,
+        InstanceAction::Resize { .. } => Msg::ActResize,
+        InstanceAction::ConfirmResize => Msg::ActConfirmResize,
+        InstanceAction::RevertResize => Msg::ActRevertResize,
+        InstanceAction::Rename { .. } => Msg::ActRename,
+        InstanceAction::SetMetadata { .. } => Msg::ActMetadata,
     }
 }
 
@@ -614,7 +642,7 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
         "help" | "h" | "?" => Action::ToggleHelp,
         "refresh" | "r" | "reload" => Action::Refresh,
         "sort" => {
-            let titles = crate::ui::column_titles(state.tab);
+            let titles = crate::ui::column_titles(state.view_kind());
             let lang = state.lang;
             let wanted = arg.to_lowercase();
             match titles.iter().position(|m| {
@@ -769,7 +797,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             let mut effects = request_list(state, ResourceKind::Instances);
             if state.tab != ResourceKind::Instances {
-                effects.extend(request_list(state, state.tab));
+                effects.extend(request_list(state, state.view_kind()));
             }
             if state.detail.as_ref().is_some_and(|d| d.id == id) {
                 effects.push(Effect::Request(BackendRequest::Detail { id }));
@@ -839,7 +867,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             let was_lost = matches!(state.connection, ConnectionState::Reconnecting { .. });
             state.connection = conn;
             if was_lost && state.connection == ConnectionState::Connected {
-                let mut effects = request_list(state, state.tab);
+                let mut effects = request_list(state, state.view_kind());
                 effects.push(Effect::Request(BackendRequest::HostInfo));
                 return effects;
             }

@@ -27,10 +27,39 @@ pub enum InstanceAction {
         delete_volumes: bool,
     },
     SetAutostart(bool),
+    /// Cloud only: forbid (or allow again) actions by non-admins.
+    Lock,
+    Unlock,
+    /// Create a snapshot image of the instance (快照).
+    Snapshot {
+        name: String,
+    },
+    /// Resize to another flavor (升级); the cloud then waits for confirm or revert.
+    Resize {
+        flavor_id: String,
+        flavor_name: String,
+    },
+    ConfirmResize,
+    RevertResize,
+    /// Rename (编辑).
+    Rename {
+        name: String,
+    },
+    /// Set metadata keys (编辑).
+    SetMetadata {
+        items: Vec<(String, String)>,
+    },
+}
+
+/// How the equivalent command line is written in confirmation dialogs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum CommandStyle {
+    Virsh { uri: String },
+    OpenStack { cloud: String },
 }
 
 impl InstanceAction {
-    /// Every action a backend may offer, in menu order.
+    /// The actions a libvirt host offers, in menu order.
     pub fn all() -> Vec<Self> {
         vec![
             Self::Start,
@@ -47,6 +76,12 @@ impl InstanceAction {
             },
             Self::SetAutostart(true),
             Self::SetAutostart(false),
+            Self::Snapshot {
+                name: String::new(),
+            },
+            Self::Rename {
+                name: String::new(),
+            },
         ]
     }
 
@@ -65,14 +100,60 @@ impl InstanceAction {
             Self::Delete { .. } => "delete",
             Self::SetAutostart(true) => "autostart-on",
             Self::SetAutostart(false) => "autostart-off",
+            Self::Lock => "lock",
+            Self::Unlock => "unlock",
+            Self::Snapshot { .. } => "snapshot",
+            Self::Resize { .. } => "resize",
+            Self::ConfirmResize => "confirm-resize",
+            Self::RevertResize => "revert-resize",
+            Self::Rename { .. } => "rename",
+            Self::SetMetadata { .. } => "metadata",
         }
+    }
+
+    /// The actions an OpenStack cloud offers, in menu order.
+    pub fn cloud() -> Vec<Self> {
+        vec![
+            Self::Start,
+            Self::Shutdown,
+            Self::Reboot,
+            Self::Reset,
+            Self::Pause,
+            Self::Resume,
+            Self::Suspend,
+            Self::Restore,
+            Self::Lock,
+            Self::Unlock,
+            Self::Snapshot {
+                name: String::new(),
+            },
+            Self::Resize {
+                flavor_id: String::new(),
+                flavor_name: String::new(),
+            },
+            Self::ConfirmResize,
+            Self::RevertResize,
+            Self::Rename {
+                name: String::new(),
+            },
+            Self::SetMetadata { items: Vec::new() },
+            Self::Delete {
+                delete_volumes: false,
+            },
+        ]
     }
 
     /// Destructive actions ask for confirmation first.
     pub fn is_destructive(&self) -> bool {
         matches!(
             self,
-            Self::Shutdown | Self::ForceOff | Self::Reboot | Self::Reset | Self::Delete { .. }
+            Self::Shutdown
+                | Self::ForceOff
+                | Self::Reboot
+                | Self::Reset
+                | Self::Delete { .. }
+                | Self::Resize { .. }
+                | Self::RevertResize
         )
     }
 
@@ -86,8 +167,8 @@ impl InstanceAction {
         let s = &inst.status;
         match self {
             Self::Start => matches!(s, S::Shutoff | S::Crashed | S::Error),
-            // A managed save shows as SUSPENDED (as Nova's libvirt suspend does).
-            Self::Restore => matches!(s, S::Suspended) && inst.has_managed_save,
+            // A libvirt managed save shows as SUSPENDED, as Nova's libvirt suspend does.
+            Self::Restore => matches!(s, S::Suspended),
             Self::Shutdown | Self::Reboot => matches!(s, S::Active),
             Self::ForceOff => matches!(s, S::Active | S::Paused | S::Crashed | S::Build),
             Self::Reset => matches!(s, S::Active | S::Paused | S::Crashed),
@@ -97,6 +178,16 @@ impl InstanceAction {
             Self::Delete { .. } => true,
             Self::SetAutostart(on) => {
                 inst.persistent != Some(false) && inst.autostart.is_some_and(|a| a != *on)
+            }
+            Self::Lock => inst.locked == Some(false),
+            Self::Unlock => inst.locked == Some(true),
+            Self::Snapshot { .. } => {
+                matches!(s, S::Active | S::Shutoff | S::Paused | S::Suspended)
+            }
+            Self::Resize { .. } => matches!(s, S::Active | S::Shutoff),
+            Self::ConfirmResize | Self::RevertResize => s.as_str() == "VERIFY_RESIZE",
+            Self::Rename { .. } | Self::SetMetadata { .. } => {
+                !matches!(s, S::Other(x) if x == "DELETED")
             }
         }
     }
@@ -113,8 +204,60 @@ impl InstanceAction {
             Self::Suspend => "suspending",
             Self::Restore => "resuming",
             Self::Delete { .. } => "deleting",
-            Self::SetAutostart(_) => "updating",
+            Self::SetAutostart(_)
+            | Self::Lock
+            | Self::Unlock
+            | Self::Rename { .. }
+            | Self::SetMetadata { .. } => "updating",
+            Self::Snapshot { .. } => "image_snapshot",
+            Self::Resize { .. } => "resize_prep",
+            Self::ConfirmResize => "resize_confirming",
+            Self::RevertResize => "resize_reverting",
         }
+    }
+
+    /// The equivalent command line in the backend's own CLI, shown in confirmation dialogs.
+    pub fn equivalent_command(&self, style: &CommandStyle, name: &str) -> String {
+        match style {
+            CommandStyle::Virsh { uri } => self.virsh_command(uri, name),
+            CommandStyle::OpenStack { cloud } => self.openstack_command(cloud, name),
+        }
+    }
+
+    /// The `openstack` (python-openstackclient) command line for this action.
+    pub fn openstack_command(&self, cloud: &str, name: &str) -> String {
+        let q = shell_quote(name);
+        let verb = match self {
+            Self::Start => format!("server start {q}"),
+            Self::Restore => format!("server resume {q}"),
+            Self::Shutdown | Self::ForceOff => format!("server stop {q}"),
+            Self::Reboot => format!("server reboot --soft {q}"),
+            Self::Reset => format!("server reboot --hard {q}"),
+            Self::Pause => format!("server pause {q}"),
+            Self::Resume => format!("server unpause {q}"),
+            Self::Suspend => format!("server suspend {q}"),
+            Self::Delete { .. } => format!("server delete {q}"),
+            Self::SetAutostart(_) => format!("server show {q}"),
+            Self::Lock => format!("server lock {q}"),
+            Self::Unlock => format!("server unlock {q}"),
+            Self::Snapshot { name: image } => {
+                format!("server image create --name {} {q}", shell_quote(image))
+            }
+            Self::Resize { flavor_name, .. } => {
+                format!("server resize --flavor {} {q}", shell_quote(flavor_name))
+            }
+            Self::ConfirmResize => format!("server resize confirm {q}"),
+            Self::RevertResize => format!("server resize revert {q}"),
+            Self::Rename { name: new } => format!("server set --name {} {q}", shell_quote(new)),
+            Self::SetMetadata { items } => {
+                let props: Vec<String> = items
+                    .iter()
+                    .map(|(k, v)| format!("--property {}", shell_quote(&format!("{k}={v}"))))
+                    .collect();
+                format!("server set {} {q}", props.join(" "))
+            }
+        };
+        format!("openstack --os-cloud {} {verb}", shell_quote(cloud))
     }
 
     /// The equivalent `virsh` command line, shown in confirmation dialogs.
@@ -137,6 +280,14 @@ impl InstanceAction {
             }
             Self::SetAutostart(true) => "autostart".to_string(),
             Self::SetAutostart(false) => "autostart --disable".to_string(),
+            Self::Snapshot { name } => format!("snapshot-create-as --name {}", shell_quote(name)),
+            Self::Rename { name } => format!("domrename --new-name {}", shell_quote(name)),
+            Self::Lock
+            | Self::Unlock
+            | Self::Resize { .. }
+            | Self::ConfirmResize
+            | Self::RevertResize
+            | Self::SetMetadata { .. } => "dominfo".to_string(),
         };
         format!("virsh -c {} {verb} {}", shell_quote(uri), shell_quote(name))
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind};
 
-pub use actions::InstanceAction;
+pub use actions::{CommandStyle, InstanceAction};
 pub use worker::{BackendEvent, BackendRequest};
 
 /// What a backend can do; the UI offers only what is listed here.
@@ -23,6 +23,8 @@ pub struct Capabilities {
     pub actions: Vec<InstanceAction>,
     /// Whether a document (domain XML) can be edited and redefined.
     pub edit: bool,
+    /// How confirmation dialogs write the equivalent command.
+    pub command_style: CommandStyle,
 }
 
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]

@@ -239,6 +239,84 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) 
                 }
             }
         }
+        ResourceKind::SecurityGroups => {
+            if let Some(g) = state.data.security_groups.iter().find(|g| g.id == view.id) {
+                title = format!("{} · {}", g.name, title);
+                out.section(Msg::DetailGeneral);
+                out.kv(Msg::ColName.text(lang), g.name.clone());
+                out.kv(Msg::ColId.text(lang), g.id.clone());
+                out.kv(Msg::ColDescription.text(lang), dash(g.description.as_ref()));
+                out.section(Msg::ColRules);
+                let any = || "any".to_string();
+                let rows: Vec<Vec<String>> = g
+                    .rules
+                    .iter()
+                    .map(|r| {
+                        let ports = match (r.port_min, r.port_max) {
+                            (Some(a), Some(b)) if a == b => a.to_string(),
+                            (Some(a), Some(b)) => format!("{a}-{b}"),
+                            _ => any(),
+                        };
+                        vec![
+                            r.direction.clone(),
+                            r.ethertype.clone().unwrap_or_else(any),
+                            r.protocol.clone().unwrap_or_else(any),
+                            ports,
+                            r.remote_ip_prefix
+                                .clone()
+                                .or_else(|| r.remote_group.clone())
+                                .unwrap_or_else(any),
+                        ]
+                    })
+                    .collect();
+                out.grid(
+                    &[
+                        Msg::ColDirection,
+                        Msg::ColEthertype,
+                        Msg::ColProtocol,
+                        Msg::ColPortRange,
+                        Msg::ColRemote,
+                    ],
+                    &rows,
+                );
+            }
+        }
+        ResourceKind::FloatingIps => {
+            if let Some(f) = state.data.floating_ips.iter().find(|f| f.id == view.id) {
+                title = format!("{} · {}", f.address, title);
+                out.section(Msg::DetailGeneral);
+                out.kv(Msg::ColIp.text(lang), f.address.clone());
+                out.kv(Msg::ColId.text(lang), f.id.clone());
+                out.kv(
+                    Msg::ColFixedAddress.text(lang),
+                    dash(f.fixed_address.as_ref()),
+                );
+                out.kv(Msg::ColInstanceName.text(lang), dash(f.instance.as_ref()));
+                out.kv(Msg::ColNetwork.text(lang), dash(f.network.as_ref()));
+                out.kv(Msg::ColStatus.text(lang), dash(f.status.as_ref()));
+            }
+        }
+        ResourceKind::Ports => {
+            if let Some(p) = state.data.ports.iter().find(|p| p.id == view.id) {
+                title = format!(
+                    "{} · {}",
+                    if p.name.is_empty() { &p.id } else { &p.name },
+                    title
+                );
+                out.section(Msg::DetailGeneral);
+                out.kv(Msg::ColName.text(lang), p.name.clone());
+                out.kv(Msg::ColId.text(lang), p.id.clone());
+                out.kv(Msg::ColNetwork.text(lang), dash(p.network.as_ref()));
+                out.kv(Msg::ColMac.text(lang), dash(p.mac.as_ref()));
+                out.kv(Msg::ColAddresses.text(lang), p.fixed_ips.join(", "));
+                out.kv(
+                    Msg::ColDeviceOwner.text(lang),
+                    dash(p.device_owner.as_ref()),
+                );
+                out.kv(Msg::ColDevice.text(lang), dash(p.device.as_ref()));
+                out.kv(Msg::ColStatus.text(lang), dash(p.status.as_ref()));
+            }
+        }
         ResourceKind::Overview => {}
     }
     if view.kind == ResourceKind::Instances && view.show_document {

@@ -75,6 +75,9 @@ pub fn column_titles(kind: ResourceKind) -> Vec<Msg> {
         ResourceKind::Images => titles(&columns::images()),
         ResourceKind::Volumes => titles(&columns::volumes()),
         ResourceKind::Networks => titles(&columns::networks()),
+        ResourceKind::SecurityGroups => titles(&columns::security_groups()),
+        ResourceKind::FloatingIps => titles(&columns::floating_ips()),
+        ResourceKind::Ports => titles(&columns::ports()),
     }
 }
 
@@ -89,6 +92,9 @@ pub fn column_max_widths(kind: ResourceKind) -> Vec<usize> {
         ResourceKind::Images => widths(&columns::images()),
         ResourceKind::Volumes => widths(&columns::volumes()),
         ResourceKind::Networks => widths(&columns::networks()),
+        ResourceKind::SecurityGroups => widths(&columns::security_groups()),
+        ResourceKind::FloatingIps => widths(&columns::floating_ips()),
+        ResourceKind::Ports => widths(&columns::ports()),
     }
 }
 
@@ -112,7 +118,7 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme) -> HitMap {
     .areas(area);
     draw_header(frame, state, theme, header);
     hits.tabs = draw_tabs(frame, state, theme, tabs);
-    match (&state.detail, state.tab) {
+    match (&state.detail, state.view_kind()) {
         (Some(_), _) => detail::draw(frame, state, theme, body),
         (None, ResourceKind::Overview) => overview::draw(frame, state, theme, body),
         (None, kind) => {

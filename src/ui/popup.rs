@@ -72,7 +72,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
                 theme.muted(),
             )));
             lines.push(Line::from(Span::styled(
-                action.virsh_command(&state.target, name),
+                action.equivalent_command(&state.caps.command_style, name),
                 Style::default().fg(theme.accent),
             )));
             lines.push(Line::default());

@@ -17,7 +17,9 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc};
 
-use crate::backend::{Backend, BackendError, Capabilities, ConnectionState, InstanceAction};
+use crate::backend::{
+    Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction,
+};
 use crate::model::{Flavor, HostInfo, InstanceDetail, Listing, ResourceKind};
 
 pub use ffi::{DomainStats, StatValue};
@@ -87,6 +89,9 @@ impl Backend for LibvirtBackend {
                 InstanceAction::all()
             },
             edit: !self.opts.readonly,
+            command_style: CommandStyle::Virsh {
+                uri: self.opts.uri.clone(),
+            },
         }
     }
 
@@ -107,6 +112,14 @@ impl Backend for LibvirtBackend {
                         Listing::Volumes { volumes, pools }
                     }
                     ResourceKind::Networks => Listing::Networks(inventory::networks(s)?),
+                    ResourceKind::SecurityGroups
+                    | ResourceKind::FloatingIps
+                    | ResourceKind::Ports => {
+                        return Err(BackendError::Unsupported(format!(
+                            "{} on a libvirt host",
+                            kind.command_name()
+                        )));
+                    }
                 })
             })
             .await

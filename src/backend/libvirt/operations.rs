@@ -25,7 +25,32 @@ pub fn perform(s: &Session, id: &str, action: &InstanceAction) -> Result<(), Bac
         InstanceAction::Suspend => lv(dom.managed_save(0)),
         InstanceAction::SetAutostart(on) => lv(dom.set_autostart(*on)),
         InstanceAction::Delete { delete_volumes } => delete(s, &dom, *delete_volumes),
+        InstanceAction::Snapshot { name } => snapshot(&dom, name),
+        InstanceAction::Rename { name } => lv(dom.rename(name, 0)),
+        InstanceAction::Lock
+        | InstanceAction::Unlock
+        | InstanceAction::Resize { .. }
+        | InstanceAction::ConfirmResize
+        | InstanceAction::RevertResize
+        | InstanceAction::SetMetadata { .. } => Err(BackendError::Unsupported(format!(
+            "{} on a libvirt host",
+            action.id()
+        ))),
     }
+}
+
+/// A snapshot named `name`, as `virsh snapshot-create-as --name` makes it.
+fn snapshot(dom: &Domain, name: &str) -> Result<(), BackendError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(BackendError::Invalid("a snapshot needs a name".into()));
+    }
+    let escaped = name
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let xml = format!("<domainsnapshot><name>{escaped}</name></domainsnapshot>");
+    lv(dom.create_snapshot_xml(&xml, 0)).map(|_| ())
 }
 
 /// Graceful shutdown through the ACPI power button; drivers without that mode get their default.
