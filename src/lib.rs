@@ -10,6 +10,7 @@ pub mod launch;
 pub mod list;
 pub mod logging;
 pub mod model;
+pub mod stderr;
 pub mod terminal;
 pub mod theme;
 pub mod ui;

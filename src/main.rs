@@ -12,6 +12,7 @@ use yun::backend::libvirt::LibvirtBackend;
 use yun::cli::{Cli, Command};
 use yun::config::{Config, Paths};
 use yun::i18n::Msg;
+use yun::stderr::StderrRedirect;
 use yun::theme::Theme;
 use yun::{launch, list, logging, terminal};
 
@@ -54,8 +55,11 @@ fn main() -> ExitCode {
         }
     };
     tracing::info!(%uri, readonly = cli.readonly, "connecting");
-    let backend = match LibvirtBackend::connect(launch::libvirt_options(uri.clone(), &cli, &config))
-    {
+    let libvirt_log = paths.state_dir.join("libvirt.log");
+    let quiet = StderrRedirect::to_file(&libvirt_log);
+    let connected = LibvirtBackend::connect(launch::libvirt_options(uri.clone(), &cli, &config));
+    drop(quiet);
+    let backend = match connected {
         Ok(b) => Arc::new(b),
         Err(e) => {
             eprintln!("{}", launch::connect_failure(&uri, &e.to_string()));
@@ -111,8 +115,11 @@ fn main() -> ExitCode {
         );
     }
     let refresh = launch::refresh(&cli, &config);
+    // While the console is on screen nothing may write to the terminal behind its back.
+    let quiet = StderrRedirect::to_file(&libvirt_log);
     let result = runtime.block_on(run::run(Arc::clone(&backend), state, theme, refresh));
     terminal::restore();
+    drop(quiet);
     // Background tasks may be blocked in libvirt calls; do not wait for them.
     runtime.shutdown_background();
     match result {

@@ -1,0 +1,381 @@
+//! Key presses through `update`, with every backend request run against the demo host on the
+//! real libvirt test driver, and the answers fed back: what the user sees and what libvirt ends
+//! up in.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::Demo;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use yun::app::action::{Action, Effect};
+use yun::app::state::{AppState, Level, Popup};
+use yun::app::update;
+use yun::backend::{Backend, BackendEvent, BackendRequest};
+use yun::i18n::Lang;
+use yun::model::{InstanceStatus, Listing, ResourceKind};
+
+/// Run effects the way the worker would, feeding results back until nothing is pending.
+/// Returns the edit effects (they need a person at an editor).
+fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effect> {
+    let mut left = Vec::new();
+    while let Some(effect) = effects.pop() {
+        let Effect::Request(request) = effect else {
+            left.push(effect);
+            continue;
+        };
+        let b = &demo.backend;
+        let event = demo.runtime.block_on(async {
+            match request {
+                BackendRequest::HostInfo => BackendEvent::HostInfo(b.host_info().await),
+                BackendRequest::List { kind, generation } => BackendEvent::Listed {
+                    kind,
+                    generation,
+                    result: b.list(kind).await,
+                },
+                BackendRequest::Detail { id } => {
+                    let result = b.instance_detail(&id).await;
+                    BackendEvent::Detail { id, result }
+                }
+                BackendRequest::Perform { id, name, action } => {
+                    let result = b.perform(&id, &action).await;
+                    BackendEvent::ActionFinished {
+                        id,
+                        name,
+                        action,
+                        result,
+                    }
+                }
+                BackendRequest::EditableDocument { id, name } => {
+                    let result = b.editable_document(&id).await;
+                    BackendEvent::EditableDocument { id, name, result }
+                }
+                BackendRequest::Redefine { id, name, document } => {
+                    let result = b.redefine(&id, &document).await;
+                    BackendEvent::Redefined {
+                        id,
+                        name,
+                        document,
+                        result,
+                    }
+                }
+            }
+        });
+        effects.extend(update::on_backend(state, event));
+    }
+    left
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn press(demo: &Demo, state: &mut AppState, c: char) -> Vec<Effect> {
+    let effects = update::on_key(state, key(c));
+    pump(demo, state, effects)
+}
+
+fn select(state: &mut AppState, name: &str) -> String {
+    let id = state
+        .data
+        .instances
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap()
+        .id
+        .clone();
+    update::on_action(state, Action::GoTab(ResourceKind::Instances));
+    state
+        .tables
+        .get_mut(&ResourceKind::Instances)
+        .unwrap()
+        .select_id(&id);
+    id
+}
+
+/// What libvirt reports now, through a fresh listing.
+fn libvirt_status(demo: &Demo, name: &str) -> Option<InstanceStatus> {
+    let Listing::Instances(list) = demo
+        .runtime
+        .block_on(demo.backend.list(ResourceKind::Instances))
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    list.into_iter().find(|i| i.name == name).map(|i| i.status)
+}
+
+fn shown_status(state: &AppState, name: &str) -> InstanceStatus {
+    state
+        .data
+        .instances
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap()
+        .status
+        .clone()
+}
+
+#[test]
+fn pause_then_resume_from_the_keyboard() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    select(&mut state, "web-01");
+
+    // The request goes out and the Task column says so before libvirt answers.
+    let effects = update::on_key(&mut state, key('p'));
+    let t = state.tables.get(&ResourceKind::Instances).unwrap();
+    let row = t
+        .ids
+        .iter()
+        .position(|id| Some(id.as_str()) == t.selected_id())
+        .unwrap();
+    assert_eq!(t.cells[row][4], "Pausing");
+    pump(&demo, &mut state, effects);
+
+    assert_eq!(
+        libvirt_status(&demo, "web-01"),
+        Some(InstanceStatus::Paused)
+    );
+    assert_eq!(shown_status(&state, "web-01"), InstanceStatus::Paused);
+    assert!(state.tasks.is_empty());
+    assert_eq!(state.status.as_ref().unwrap().text, "Pause web-01: done");
+
+    press(&demo, &mut state, 'p');
+    assert_eq!(
+        libvirt_status(&demo, "web-01"),
+        Some(InstanceStatus::Active)
+    );
+    assert_eq!(shown_status(&state, "web-01"), InstanceStatus::Active);
+}
+
+#[test]
+fn shutdown_asks_first_and_cancel_changes_nothing() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    select(&mut state, "web-02");
+    assert!(press(&demo, &mut state, 'h').is_empty());
+    assert!(matches!(state.popup, Some(Popup::Confirm { .. })));
+    press(&demo, &mut state, 'n');
+    assert!(state.popup.is_none());
+    assert_eq!(
+        libvirt_status(&demo, "web-02"),
+        Some(InstanceStatus::Active)
+    );
+
+    press(&demo, &mut state, 'h');
+    press(&demo, &mut state, 'y');
+    assert_eq!(
+        libvirt_status(&demo, "web-02"),
+        Some(InstanceStatus::Shutoff)
+    );
+    assert_eq!(shown_status(&state, "web-02"), InstanceStatus::Shutoff);
+}
+
+#[test]
+fn delete_with_volumes_removes_the_domain_and_its_own_disk() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    select(&mut state, "build-box");
+    let effects = update::on_key(
+        &mut state,
+        KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
+    );
+    assert!(effects.is_empty());
+    press(&demo, &mut state, 'v');
+    match &state.popup {
+        Some(Popup::Confirm { action, .. }) => {
+            assert_eq!(action.id(), "delete");
+            assert!(
+                action
+                    .virsh_command("x", "build-box")
+                    .contains("--remove-all-storage")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    press(&demo, &mut state, 'y');
+    assert_eq!(libvirt_status(&demo, "build-box"), None);
+    assert!(!state.data.instances.iter().any(|i| i.name == "build-box"));
+    let Listing::Volumes { volumes, .. } = demo
+        .runtime
+        .block_on(demo.backend.list(ResourceKind::Volumes))
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    assert!(!volumes.iter().any(|v| v.name == "build-box-root.qcow2"));
+    // Other instances' disks are untouched.
+    assert!(volumes.iter().any(|v| v.name == "web-01-root.qcow2"));
+}
+
+#[test]
+fn an_action_libvirt_refuses_shows_its_reason_and_the_task_clears() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let id = select(&mut state, "web-01");
+    // Pause outside the console, so yun's rows are stale and it asks libvirt to pause a
+    // domain that is already paused.
+    demo.runtime
+        .block_on(
+            demo.backend
+                .perform(&id, &yun::backend::InstanceAction::Pause),
+        )
+        .unwrap();
+    press(&demo, &mut state, 'p');
+    let status = state.status.as_ref().unwrap();
+    assert_eq!(status.level, Level::Error);
+    assert!(
+        status.text.starts_with("Pause web-01 failed: "),
+        "{}",
+        status.text
+    );
+    assert!(state.tasks.is_empty());
+    // The refreshed row now shows what libvirt says.
+    assert_eq!(shown_status(&state, "web-01"), InstanceStatus::Paused);
+}
+
+#[test]
+fn readonly_refuses_mutations_from_keys_and_commands() {
+    let demo = Demo::open(true);
+    let mut state = demo.state(Lang::En);
+    select(&mut state, "web-01");
+    assert!(press(&demo, &mut state, 'p').is_empty());
+    assert!(state.popup.is_none());
+    let effects = update::run_command(&mut state, "pause");
+    assert!(effects.is_empty());
+    assert!(state.status.as_ref().unwrap().text.contains("read-only"));
+    assert_eq!(
+        libvirt_status(&demo, "web-01"),
+        Some(InstanceStatus::Active)
+    );
+}
+
+#[test]
+fn edit_redefines_and_a_rejected_edit_keeps_the_text() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let id = select(&mut state, "rescue-alpine");
+    let effects = press(&demo, &mut state, 'e');
+    let Some(Effect::Edit { document, name, .. }) = effects.into_iter().next() else {
+        panic!("an edit effect")
+    };
+    assert!(document.contains("<name>rescue-alpine</name>"));
+
+    // The user adds a description and saves.
+    let edited = document.replacen(
+        "</name>",
+        "</name>\n  <description>rescue shell</description>",
+        1,
+    );
+    let effects = update::on_edited(&mut state, id.clone(), name.clone(), &document, Ok(edited));
+    pump(&demo, &mut state, effects);
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("definition updated")
+    );
+    let xml = demo
+        .runtime
+        .block_on(demo.backend.editable_document(&id))
+        .unwrap();
+    assert!(xml.contains("<description>rescue shell</description>"));
+
+    // A broken edit is refused by libvirt and the text is kept for another try.
+    let broken = xml
+        .replace("<memory", "<memory bogus='1'")
+        .replace("</domain>", "<nonsense>");
+    let effects = update::on_edited(&mut state, id.clone(), name, &xml, Ok(broken.clone()));
+    pump(&demo, &mut state, effects);
+    match &state.popup {
+        Some(Popup::EditFailed { document, .. }) => assert_eq!(document, &broken),
+        other => panic!("{other:?}"),
+    }
+    let effects = update::on_key(&mut state, key('e'));
+    assert!(matches!(effects.as_slice(), [Effect::Edit { document, .. }] if *document == broken));
+}
+
+#[test]
+fn stale_listings_are_dropped_and_selection_survives_refresh() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let id = select(&mut state, "db-replica");
+    let fresh = demo
+        .runtime
+        .block_on(demo.backend.list(ResourceKind::Instances))
+        .unwrap();
+    update::on_backend(
+        &mut state,
+        BackendEvent::Listed {
+            kind: ResourceKind::Instances,
+            generation: 10,
+            result: Ok(fresh),
+        },
+    );
+    // An older answer that arrives late must not overwrite the newer one.
+    update::on_backend(
+        &mut state,
+        BackendEvent::Listed {
+            kind: ResourceKind::Instances,
+            generation: 3,
+            result: Ok(Listing::Instances(Vec::new())),
+        },
+    );
+    assert_eq!(state.data.instances.len(), 14);
+    assert_eq!(
+        state
+            .tables
+            .get(&ResourceKind::Instances)
+            .unwrap()
+            .selected_id(),
+        Some(id.as_str())
+    );
+}
+
+#[test]
+fn a_failed_listing_keeps_the_rows_and_says_why() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    update::on_backend(
+        &mut state,
+        BackendEvent::Listed {
+            kind: ResourceKind::Instances,
+            generation: 99,
+            result: Err(yun::backend::BackendError::Connection(
+                "socket closed".into(),
+            )),
+        },
+    );
+    assert_eq!(state.data.instances.len(), 14);
+    let status = state.status.as_ref().unwrap();
+    assert_eq!(status.level, Level::Error);
+    assert!(status.text.contains("socket closed"), "{}", status.text);
+}
+
+#[test]
+fn command_line_switches_tabs_and_completes() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    update::on_key(&mut state, key(':'));
+    for c in "net".chars() {
+        update::on_key(&mut state, key(c));
+    }
+    update::on_key(&mut state, KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    assert_eq!(state.command_input.value(), "networks");
+    let effects = update::on_key(
+        &mut state,
+        KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+    );
+    assert_eq!(state.tab, ResourceKind::Networks);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Request(BackendRequest::List {
+            kind: ResourceKind::Networks,
+            ..
+        })]
+    ));
+    let effects = update::run_command(&mut state, "q");
+    assert_eq!(effects, vec![Effect::Quit]);
+}

@@ -1,0 +1,130 @@
+//! The `yun` binary from a shell: a failed connection, and `yun list` compared with `virsh` on
+//! the same demo host.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Output};
+
+fn yun(state_dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yun"))
+        .args(args)
+        .env("YUN_STATE_DIR", state_dir)
+        .env("YUN_CONFIG_DIR", state_dir.join("config"))
+        .env_remove("LIBVIRT_DEFAULT_URI")
+        .env("LANG", "C")
+        .output()
+        .unwrap()
+}
+
+fn virsh(uri: &str, args: &[&str]) -> String {
+    let out = Command::new("virsh")
+        .arg("-c")
+        .arg(uri)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn failed_connection_prints_one_line_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = yun(dir.path(), &["-c", "test:///nonexistent/host.xml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("test:///nonexistent/host.xml"), "{stderr}");
+    assert!(stderr.contains("--demo"), "{stderr}");
+    // Nothing was drawn: no escape sequences (alternate screen, raw mode) on stdout.
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn list_instances_json_matches_virsh() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = yun(dir.path(), &["--demo", "list", "instances", "-o", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let uri = format!(
+        "test://{}",
+        dir.path()
+            .join("demo-host.xml")
+            .canonicalize()
+            .unwrap()
+            .display()
+    );
+    let mut ours: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    ours.sort();
+    let mut theirs: Vec<(String, String)> = virsh(&uri, &["list", "--all", "--name"])
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|name| {
+            (
+                name.to_string(),
+                virsh(&uri, &["domuuid", name]).trim().to_string(),
+            )
+        })
+        .collect();
+    theirs.sort();
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn list_networks_csv_and_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = yun(dir.path(), &["--demo", "list", "networks", "-o", "csv"]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("Name,Active,Autostart,Forward mode")
+    );
+    let names: Vec<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(names, ["mgmt", "storage-net", "tenant-lan"]);
+
+    let out = yun(dir.path(), &["--demo", "--lang", "zh", "list", "volumes"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("名称"), "{text}");
+    assert!(text.contains("数据库-主 (vdb)"), "{text}");
+}
+
+#[test]
+fn unknown_table_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = yun(dir.path(), &["--demo", "list", "bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown table `bogus`"));
+}
+
+#[test]
+fn invalid_config_is_reported_in_the_log_and_yun_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "theme = 3\n").unwrap();
+    let out = yun(dir.path(), &["--demo", "list", "flavors"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("m1.tiny"));
+}
