@@ -1,0 +1,197 @@
+//! End-to-end tests: the real `yun` binary on the demo host, driven through tmux.
+//!
+//! Each test runs its own tmux server; see `common/mod.rs` for the driver. Waits time out after
+//! `YUN_E2E_TIMEOUT_SECS` (default 10 s). tmux must be installed: without it the tests fail.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Tmux, at_prompt, is_alive, wait_gone};
+
+/// The Instances table of the demo host once it has loaded.
+const INSTANCES_TITLE: &str = "┌ Instances (14)";
+
+fn start_console(name: &str, args: &[&str]) -> Tmux {
+    let t = Tmux::start(name);
+    t.start_yun(args);
+    t.wait_for_text(INSTANCES_TITLE);
+    t
+}
+
+/// The third screen line: the top border of the main block, which carries its title.
+fn block_title(screen: &str) -> String {
+    screen.lines().nth(2).unwrap_or_default().to_string()
+}
+
+#[test]
+fn start_lists_instances_and_tabs_through_every_view() {
+    let t = start_console("tabs", &[]);
+    let screen = t.wait_for_text("数据库-主");
+    assert!(screen.contains("web-01"), "web-01 missing:\n{screen}");
+    let tabs = screen.lines().nth(1).unwrap_or_default();
+    assert!(
+        tabs.contains("1 Overview") && tabs.contains("2 Instances 14"),
+        "tab line: {tabs}"
+    );
+
+    // Tab moves right through the views and wraps; Shift-Tab goes back.
+    for title in [
+        "┌ Flavors (5)",
+        "┌ Images (5)",
+        "┌ Volumes (19)",
+        "┌ Networks (3)",
+        "┌ Host ",
+        INSTANCES_TITLE,
+    ] {
+        t.keys(&["Tab"]);
+        t.wait_until(&format!("block title {title:?}"), |s| {
+            block_title(s).contains(title)
+        });
+    }
+    t.keys(&["BTab"]);
+    t.wait_until("the Overview after Shift-Tab", |s| {
+        block_title(s).contains("┌ Host ") && s.contains("Instances by status")
+    });
+    t.keys(&["6"]);
+    t.wait_until("Networks by its digit", |s| {
+        block_title(s).contains("┌ Networks (3)")
+    });
+}
+
+#[test]
+fn filter_narrows_rows_live_and_escape_clears() {
+    let t = start_console("filter", &[]);
+    t.type_text("/web");
+    let screen = t.wait_until("only the web rows", |s| {
+        s.contains("web-01") && s.contains("web-02") && !s.contains("db-replica")
+    });
+    let title = block_title(&screen);
+    assert!(title.contains("Instances (2/14)"), "title: {title}");
+    assert!(!screen.contains("数据库-主"), "{screen}");
+
+    t.escape();
+    let screen = t.wait_until("all rows again", |s| {
+        s.contains("db-replica") && block_title(s).contains(INSTANCES_TITLE)
+    });
+    assert!(screen.contains("web-01"), "{screen}");
+    assert!(!block_title(&screen).contains("filter"), "{screen}");
+}
+
+#[test]
+fn pause_and_resume_an_active_instance() {
+    let t = start_console("pause", &[]);
+    let row = Tmux::line_with(&t.capture(), "web-01").unwrap_or_default();
+    assert!(row.contains("Active"), "web-01 should start Active: {row}");
+
+    // Filter to the one instance so it is the selected row.
+    t.type_text("/web-01");
+    t.wait_until("the web-01 row alone", |s| {
+        block_title(s).contains("Instances (1/14)")
+    });
+    t.keys(&["Enter"]);
+
+    t.keys(&["p"]);
+    t.wait_until("Pause done and the row Paused", |s| {
+        s.contains("Pause web-01: done")
+            && Tmux::line_with(s, "│web-01").is_some_and(|r| r.contains("Paused"))
+    });
+
+    t.keys(&["p"]);
+    t.wait_until("Resume done and the row Active", |s| {
+        s.contains("Resume web-01: done")
+            && Tmux::line_with(s, "│web-01").is_some_and(|r| r.contains("Active"))
+    });
+}
+
+/// After yun has exited: the shell prompt is back, the terminal is in cooked mode with echo, and
+/// no yun of this test is left.
+fn assert_terminal_restored(t: &Tmux, pid: u32) {
+    t.wait_for_prompt();
+    wait_gone(pid);
+    assert!(
+        t.yun_pids().is_empty(),
+        "yun still running: {:?}",
+        t.yun_pids()
+    );
+
+    // Only stty's own output lines start with FLAG: (the typed command line starts with the
+    // prompt), so the wait cannot be satisfied by the echo of the command.
+    t.run_line("stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | sed 's/^/FLAG:/'");
+    let screen = t.wait_until("the stty flags and the prompt", |s| {
+        s.lines().filter(|l| l.starts_with("FLAG:")).count() == 2 && at_prompt(s)
+    });
+    let flags: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.strip_prefix("FLAG:"))
+        .map(str::trim)
+        .collect();
+    assert!(
+        flags.contains(&"icanon") && flags.contains(&"echo"),
+        "terminal not restored, stty flags: {flags:?}\n{screen}"
+    );
+}
+
+#[test]
+fn quit_with_q_restores_the_terminal() {
+    let t = start_console("quit-q", &[]);
+    let pid = t.yun_pid();
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, pid);
+}
+
+#[test]
+fn ctrl_c_restores_the_terminal() {
+    let t = start_console("quit-ctrl-c", &[]);
+    let pid = t.yun_pid();
+    t.keys(&["C-c"]);
+    assert_terminal_restored(&t, pid);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let t = start_console("quit-term", &[]);
+    let pid = t.yun_pid();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM {pid} failed");
+    assert_terminal_restored(&t, pid);
+}
+
+#[test]
+fn hangup_ends_yun() {
+    let t = start_console("hangup", &[]);
+    let pid = t.yun_pid();
+    assert!(is_alive(pid));
+    t.kill_session();
+    wait_gone(pid);
+    assert!(t.yun_pids().is_empty(), "{:?}", t.yun_pids());
+}
+
+#[test]
+fn small_terminal_shows_a_notice_until_it_grows() {
+    let t = start_console("small", &[]);
+    t.resize(60, 20);
+    let screen = t.wait_for_text("Terminal too small");
+    assert!(!screen.contains("web-01"), "{screen}");
+    t.resize(120, 40);
+    let screen = t.wait_until("the table again", |s| {
+        block_title(s).contains(INSTANCES_TITLE) && s.contains("web-01")
+    });
+    assert!(!screen.contains("Terminal too small"), "{screen}");
+}
+
+#[test]
+fn chinese_interface() {
+    let t = Tmux::start("zh");
+    t.start_yun(&["--lang", "zh"]);
+    let screen = t.wait_until("the Chinese tab line", |s| {
+        s.lines().nth(1).is_some_and(|l| l.contains("2 云主机"))
+    });
+    let tabs = screen.lines().nth(1).unwrap_or_default();
+    assert!(tabs.contains("概览") && tabs.contains("网络"), "{tabs}");
+    assert!(!tabs.contains("Instances"), "{tabs}");
+    t.wait_for_text("┌ 云主机 (14)");
+}
