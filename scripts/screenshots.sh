@@ -34,8 +34,16 @@ readonly WORK
 # One tmux server per shot, on its own socket.
 SHOT_NO=0
 socket() { echo "yun-shots-$$-$SHOT_NO"; }
-cleanup() {
+# Stops the current shot's server and removes its socket file, which tmux leaves behind.
+stop_server() {
+    local path
+    path=$(tmux -L "$(socket)" display-message -p '#{socket_path}' 2>/dev/null) || return 0
     tmux -L "$(socket)" kill-server 2>/dev/null || true
+    [[ -S "$path" ]] && rm -f "$path"
+    return 0
+}
+cleanup() {
+    stop_server
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -114,7 +122,7 @@ shoot() {
     python3 "$ROOT/scripts/ansi2svg.py" --cols "$COLS" --rows "$ROWS" --title "$title" \
         --replace "$STATE_DIR=$SHOWN_STATE_DIR" "$@" "$WORK/$name.ans" "$OUT/$name.svg"
     keys q
-    t kill-server 2>/dev/null || true
+    stop_server
     echo "screenshots: screenshots/$name.svg"
 }
 

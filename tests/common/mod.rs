@@ -6,7 +6,8 @@
 //! timeout (`YUN_E2E_TIMEOUT_SECS`, default 10 s) runs out; a timeout fails the test and prints
 //! the last screen.
 
-#![allow(dead_code)]
+// Test support: failing loudly is the point, and not every test uses every helper.
+#![allow(dead_code, clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -45,6 +46,8 @@ fn require_tmux() {
 
 pub struct Tmux {
     socket: String,
+    /// The server's socket file, removed on drop (tmux leaves it behind).
+    socket_path: Option<PathBuf>,
     session: String,
     /// Unique per test; passed as `--refresh <token>` so `pgrep -f` finds this test's yun only.
     pub token: String,
@@ -84,8 +87,9 @@ impl Tmux {
             state = sh_quote(&state_dir),
             config = sh_quote(&config_dir),
         );
-        let t = Self {
+        let mut t = Self {
             socket,
+            socket_path: None,
             session,
             token,
             _dirs: dirs,
@@ -108,6 +112,9 @@ impl Tmux {
             "tmux new-session failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let path = t.tmux(&["display-message", "-p", "#{socket_path}"]);
+        let path = String::from_utf8_lossy(&path.stdout).trim().to_string();
+        t.socket_path = (!path.is_empty()).then(|| PathBuf::from(path));
         // Keep the pane's size exactly as asked, whatever clients come and go.
         t.tmux(&["set-option", "-g", "window-size", "manual"]);
         t.wait_for_prompt();
@@ -292,6 +299,9 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.tmux(&["kill-server"]);
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
