@@ -9,7 +9,8 @@
 # Needs tmux and python3. YUN_SHOT_TIMEOUT (seconds, default 15) bounds every wait.
 set -euo pipefail
 
-readonly ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly ROOT
 readonly OUT="$ROOT/screenshots"
 readonly COLS=120 ROWS=40
 readonly TIMEOUT=${YUN_SHOT_TIMEOUT:-15}
