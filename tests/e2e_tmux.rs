@@ -108,9 +108,10 @@ fn pause_and_resume_an_active_instance() {
     });
 }
 
-/// After yun has exited: the shell prompt is back, the terminal is in cooked mode with echo, and
-/// no yun of this test is left.
-fn assert_terminal_restored(t: &Tmux, pid: u32) {
+/// After yun has exited: the shell prompt is back with yun's exit status `status`, the pane has
+/// left the alternate screen and shows the cursor, the terminal is in cooked mode with echo,
+/// and no yun of this test is left.
+fn assert_terminal_restored(t: &Tmux, pid: u32, status: u8) {
     t.wait_for_prompt();
     wait_gone(pid);
     assert!(
@@ -118,13 +119,32 @@ fn assert_terminal_restored(t: &Tmux, pid: u32) {
         "yun still running: {:?}",
         t.yun_pids()
     );
+    assert_eq!(
+        t.pane_format("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+    assert_eq!(t.pane_format("#{cursor_flag}"), "1", "cursor left hidden");
+    assert_eq!(
+        t.pane_format("#{mouse_any_flag}"),
+        "0",
+        "mouse reporting left on"
+    );
 
-    // Only stty's own output lines start with FLAG: (the typed command line starts with the
-    // prompt), so the wait cannot be satisfied by the echo of the command.
-    t.run_line("stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | sed 's/^/FLAG:/'");
-    let screen = t.wait_until("the stty flags and the prompt", |s| {
+    // Only the commands' output lines start with STATUS: or FLAG: (the typed command line
+    // starts with the prompt), so the wait cannot be satisfied by the echo of the command.
+    t.run_line(
+        "echo STATUS:$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | sed 's/^/FLAG:/'",
+    );
+    let screen = t.wait_until("the exit status, the stty flags and the prompt", |s| {
         s.lines().filter(|l| l.starts_with("FLAG:")).count() == 2 && at_prompt(s)
     });
+    let shown = screen.lines().find_map(|l| l.strip_prefix("STATUS:"));
+    assert_eq!(
+        shown.map(str::trim),
+        Some(status.to_string().as_str()),
+        "exit status of yun\n{screen}"
+    );
     let flags: Vec<&str> = screen
         .lines()
         .filter_map(|l| l.strip_prefix("FLAG:"))
@@ -141,7 +161,7 @@ fn quit_with_q_restores_the_terminal() {
     let t = start_console("quit-q", &[]);
     let pid = t.yun_pid();
     t.keys(&["q"]);
-    assert_terminal_restored(&t, pid);
+    assert_terminal_restored(&t, pid, 0);
 }
 
 #[test]
@@ -149,7 +169,7 @@ fn ctrl_c_restores_the_terminal() {
     let t = start_console("quit-ctrl-c", &[]);
     let pid = t.yun_pid();
     t.keys(&["C-c"]);
-    assert_terminal_restored(&t, pid);
+    assert_terminal_restored(&t, pid, 0);
 }
 
 #[test]
@@ -161,7 +181,7 @@ fn sigterm_restores_the_terminal() {
         .status()
         .expect("run kill");
     assert!(status.success(), "kill -TERM {pid} failed");
-    assert_terminal_restored(&t, pid);
+    assert_terminal_restored(&t, pid, 143);
 }
 
 #[test]

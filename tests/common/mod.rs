@@ -271,6 +271,14 @@ impl Tmux {
         pids[0]
     }
 
+    /// A tmux format evaluated for the pane, e.g. `#{alternate_on}`.
+    pub fn pane_format(&self, format: &str) -> String {
+        let target = self.target();
+        let out = self.tmux(&["display-message", "-p", "-t", &target, format]);
+        assert!(out.status.success(), "display-message {format} failed");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     pub fn resize(&self, width: u16, height: u16) {
         let target = self.target();
         let out = self.tmux(&[
