@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Regenerates the screenshots in screenshots/: builds yun (release), runs it on the demo host in
+# a detached tmux session per shot, captures the screen with its colours and converts each
+# capture to SVG with scripts/ansi2svg.py.
+#
+#   scripts/screenshots.sh            all shots
+#   scripts/screenshots.sh help zh    only these
+#
+# Needs tmux and python3. YUN_SHOT_TIMEOUT (seconds, default 15) bounds every wait.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly ROOT
+readonly OUT="$ROOT/screenshots"
+readonly COLS=120 ROWS=40
+readonly TIMEOUT=${YUN_SHOT_TIMEOUT:-15}
+# Shown instead of the temporary state directory (same width, so layouts do not move).
+readonly SHOWN_STATE_DIR=/home/demo/.local/state/yun
+
+die() {
+    echo "screenshots: $*" >&2
+    exit 1
+}
+
+command -v tmux >/dev/null || die "tmux not found (scripts/deps.sh installs it)"
+command -v python3 >/dev/null || die "python3 not found"
+
+echo "screenshots: building yun (release)"
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+readonly YUN="${CARGO_TARGET_DIR:-$ROOT/target}/release/yun"
+[[ -x "$YUN" ]] || die "no binary at $YUN"
+
+WORK=$(mktemp -d)
+readonly WORK
+# One tmux server per shot, on its own socket.
+SHOT_NO=0
+socket() { echo "yun-shots-$$-$SHOT_NO"; }
+# Stops the current shot's server and removes its socket file, which tmux leaves behind.
+stop_server() {
+    local path
+    path=$(tmux -L "$(socket)" display-message -p '#{socket_path}' 2>/dev/null) || return 0
+    tmux -L "$(socket)" kill-server 2>/dev/null || true
+    [[ -S "$path" ]] && rm -f "$path"
+    return 0
+}
+cleanup() {
+    stop_server
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A state directory exactly as wide as SHOWN_STATE_DIR, so the converter can swap the two.
+pad=$((${#SHOWN_STATE_DIR} - ${#WORK} - 1))
+((pad >= 1)) || die "temporary directory path too long ($WORK); set TMPDIR to a shorter one"
+STATE_DIR="$WORK/$(printf 's%.0s' $(seq "$pad"))"
+readonly STATE_DIR
+mkdir -p "$STATE_DIR" "$WORK/config" "$WORK/home" "$OUT"
+
+t() { tmux -u -L "$(socket)" "$@"; }
+
+# Polls the pane every 50 ms until it contains every given text.
+wait_for() {
+    local deadline=$((SECONDS + TIMEOUT)) screen text missing
+    while :; do
+        screen=$(t capture-pane -p -t shot)
+        missing=""
+        for text in "$@"; do
+            [[ "$screen" == *"$text"* ]] || missing=$text
+        done
+        [[ -z "$missing" ]] && return 0
+        if ((SECONDS >= deadline)); then
+            printf '%s\n' "$screen" >&2
+            die "timed out waiting for '$missing'"
+        fi
+        sleep 0.05
+    done
+}
+
+# Waits until the pane shows the same thing for several polls in a row.
+wait_stable() {
+    local deadline=$((SECONDS + TIMEOUT)) last now same=0
+    last=$(t capture-pane -e -p -t shot)
+    while ((same < 6)); do
+        sleep 0.05
+        now=$(t capture-pane -e -p -t shot)
+        if [[ "$now" == "$last" ]]; then
+            same=$((same + 1))
+        else
+            same=0
+            last=$now
+        fi
+        ((SECONDS < deadline)) || die "screen never settled"
+    done
+}
+
+keys() { t send-keys -t shot "$@"; }
+
+# Escape alone, then a pause so the next key is not read as Alt+key.
+escape() {
+    keys Escape
+    sleep 0.1
+}
+
+# Starts a fresh session running yun with the given arguments and waits for the first table.
+start() {
+    SHOT_NO=$((SHOT_NO + 1))
+    t -f /dev/null new-session -d -s shot -x "$COLS" -y "$ROWS" \
+        "env -i HOME='$WORK/home' PATH='$PATH' TERM=tmux-256color LANG=C.UTF-8 \
+         YUN_STATE_DIR='$STATE_DIR' YUN_CONFIG_DIR='$WORK/config' PS1='$ ' \
+         bash --norc --noprofile"
+    t set-option -g window-size manual
+    wait_for '$'
+    t send-keys -t shot -l "'$YUN' --demo $*"
+    keys Enter
+}
+
+# Captures the pane and writes screenshots/<name>.svg.
+shoot() {
+    local name=$1 title=$2
+    shift 2
+    wait_stable
+    t capture-pane -e -p -N -t shot >"$WORK/$name.ans"
+    python3 "$ROOT/scripts/ansi2svg.py" --cols "$COLS" --rows "$ROWS" --title "$title" \
+        --replace "$STATE_DIR=$SHOWN_STATE_DIR" "$@" "$WORK/$name.ans" "$OUT/$name.svg"
+    keys q
+    stop_server
+    echo "screenshots: screenshots/$name.svg"
+}
+
+shot_instances() {
+    start
+    wait_for 'Instances (14)' '数据库-主'
+    shoot instances "yun: instances"
+}
+
+shot_overview() {
+    start
+    wait_for 'Instances (14)'
+    keys 1
+    wait_for 'Instances by status' 'Storage pools' 'vms ·'
+    shoot overview "yun: overview"
+}
+
+shot_network_detail() {
+    start
+    wait_for 'Instances (14)'
+    keys 6
+    wait_for 'Networks (3)'
+    keys Enter
+    wait_for '· Detail' 'leases unavailable' 'Static hosts'
+    shoot network-detail "yun: network detail"
+}
+
+shot_confirm_delete() {
+    start
+    wait_for 'Instances (14)'
+    keys G
+    keys k
+    keys C-d
+    wait_for 'Delete instance “web-02”?' '[ ] Also delete its volumes'
+    keys v
+    wait_for '[x] Also delete its volumes' 'remove-all-storage'
+    shoot confirm-delete "yun: confirm delete"
+}
+
+shot_help() {
+    start
+    wait_for 'Instances (14)'
+    keys '?'
+    wait_for 'pause / resume'
+    shoot help "yun: help"
+}
+
+shot_light() {
+    start --theme light
+    wait_for 'Instances (14)' '数据库-主'
+    shoot theme-light "yun: light theme" --light
+}
+
+shot_high_contrast() {
+    start --theme high-contrast
+    wait_for 'Instances (14)' '数据库-主'
+    shoot theme-high-contrast "yun: high-contrast theme"
+}
+
+shot_zh() {
+    start --lang zh
+    wait_for '云主机 (14)' '数据库-主'
+    shoot zh "yun: 中文界面"
+}
+
+readonly ALL=(instances overview network_detail confirm_delete help light high_contrast zh)
+shots=("$@")
+((${#shots[@]})) || shots=("${ALL[@]}")
+for s in "${shots[@]}"; do
+    s=${s//-/_}
+    declare -F "shot_$s" >/dev/null || die "unknown shot '$s' (known: ${ALL[*]})"
+    "shot_$s"
+done

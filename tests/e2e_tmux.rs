@@ -1,0 +1,221 @@
+//! End-to-end tests: the real `yun` binary on the demo host, driven through tmux.
+//!
+//! Each test runs its own tmux server; see `common/mod.rs` for the driver. Waits time out after
+//! `YUN_E2E_TIMEOUT_SECS` (default 10 s). tmux must be installed: without it the tests fail.
+
+mod tmux;
+
+use std::process::Command;
+
+use tmux::{Tmux, at_prompt, is_alive, wait_gone};
+
+/// The Instances table of the demo host once it has loaded.
+const INSTANCES_TITLE: &str = "┌ Instances (14)";
+
+fn start_console(name: &str, args: &[&str]) -> Tmux {
+    let t = Tmux::start(name);
+    t.start_yun(args);
+    t.wait_for_text(INSTANCES_TITLE);
+    t
+}
+
+/// The third screen line: the top border of the main block, which carries its title.
+fn block_title(screen: &str) -> String {
+    screen.lines().nth(2).unwrap_or_default().to_string()
+}
+
+#[test]
+fn start_lists_instances_and_tabs_through_every_view() {
+    let t = start_console("tabs", &[]);
+    t.wait_until("web-01, 数据库-主 and the tab line", |s| {
+        s.contains("│web-01 ")
+            && s.contains("│数据库-主 ")
+            && s.lines().nth(1).is_some_and(|l| {
+                l.contains("1 Overview") && l.contains("2 Instances 14") && l.contains("6 Networks")
+            })
+    });
+
+    // Tab moves right through the views and wraps; Shift-Tab goes back.
+    for title in [
+        "┌ Flavors (5)",
+        "┌ Images (5)",
+        "┌ Volumes (19)",
+        "┌ Networks (3)",
+        "┌ Host ",
+        INSTANCES_TITLE,
+    ] {
+        t.keys(&["Tab"]);
+        t.wait_until(&format!("block title {title:?}"), |s| {
+            block_title(s).contains(title)
+        });
+    }
+    t.keys(&["BTab"]);
+    t.wait_until("the Overview after Shift-Tab", |s| {
+        block_title(s).contains("┌ Host ") && s.contains("Instances by status")
+    });
+    t.keys(&["6"]);
+    t.wait_until("Networks by its digit", |s| {
+        block_title(s).contains("┌ Networks (3)")
+    });
+}
+
+#[test]
+fn filter_narrows_rows_live_and_escape_clears() {
+    let t = start_console("filter", &[]);
+    t.type_text("/web");
+    t.wait_until("only the web rows under a filtered title", |s| {
+        s.contains("web-01")
+            && s.contains("web-02")
+            && !s.contains("db-replica")
+            && !s.contains("数据库-主")
+            && block_title(s).contains("Instances (2/14) [filter: web]")
+    });
+
+    t.escape();
+    t.wait_until("all rows again under an unfiltered title", |s| {
+        s.contains("db-replica")
+            && s.contains("web-01")
+            && s.contains("数据库-主")
+            && block_title(s).contains(INSTANCES_TITLE)
+            && !block_title(s).contains("filter")
+    });
+}
+
+#[test]
+fn pause_and_resume_an_active_instance() {
+    let t = start_console("pause", &[]);
+    t.wait_until("web-01 Active", |s| {
+        Tmux::line_with(s, "│web-01").is_some_and(|r| r.contains("Active"))
+    });
+
+    // Filter to the one instance so it is the selected row.
+    t.type_text("/web-01");
+    t.wait_until("the web-01 row alone", |s| {
+        block_title(s).contains("Instances (1/14)")
+    });
+    t.keys(&["Enter"]);
+
+    t.keys(&["p"]);
+    t.wait_until("Pause done and the row Paused", |s| {
+        s.contains("Pause web-01: done")
+            && Tmux::line_with(s, "│web-01").is_some_and(|r| r.contains("Paused"))
+    });
+
+    t.keys(&["p"]);
+    t.wait_until("Resume done and the row Active", |s| {
+        s.contains("Resume web-01: done")
+            && Tmux::line_with(s, "│web-01").is_some_and(|r| r.contains("Active"))
+    });
+}
+
+/// After yun has exited: the shell prompt is back with yun's exit status `status`, the pane has
+/// left the alternate screen and shows the cursor, the terminal is in cooked mode with echo,
+/// and no yun of this test is left.
+fn assert_terminal_restored(t: &Tmux, pid: u32, status: u8) {
+    t.wait_for_prompt();
+    wait_gone(pid);
+    assert!(
+        t.yun_pids().is_empty(),
+        "yun still running: {:?}",
+        t.yun_pids()
+    );
+    assert_eq!(
+        t.pane_format("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+    assert_eq!(t.pane_format("#{cursor_flag}"), "1", "cursor left hidden");
+    assert_eq!(
+        t.pane_format("#{mouse_any_flag}"),
+        "0",
+        "mouse reporting left on"
+    );
+
+    // Only the commands' output lines start with STATUS: or FLAG: (the typed command line
+    // starts with the prompt), so the wait cannot be satisfied by the echo of the command.
+    t.run_line(
+        "echo STATUS:$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | sed 's/^/FLAG:/'",
+    );
+    let screen = t.wait_until("the exit status, the stty flags and the prompt", |s| {
+        s.lines().filter(|l| l.starts_with("FLAG:")).count() == 2 && at_prompt(s)
+    });
+    let shown = screen.lines().find_map(|l| l.strip_prefix("STATUS:"));
+    assert_eq!(
+        shown.map(str::trim),
+        Some(status.to_string().as_str()),
+        "exit status of yun\n{screen}"
+    );
+    let flags: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.strip_prefix("FLAG:"))
+        .map(str::trim)
+        .collect();
+    assert!(
+        flags.contains(&"icanon") && flags.contains(&"echo"),
+        "terminal not restored, stty flags: {flags:?}\n{screen}"
+    );
+}
+
+#[test]
+fn quit_with_q_restores_the_terminal() {
+    let t = start_console("quit-q", &[]);
+    let pid = t.yun_pid();
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, pid, 0);
+}
+
+#[test]
+fn ctrl_c_restores_the_terminal() {
+    let t = start_console("quit-ctrl-c", &[]);
+    let pid = t.yun_pid();
+    t.keys(&["C-c"]);
+    assert_terminal_restored(&t, pid, 0);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let t = start_console("quit-term", &[]);
+    let pid = t.yun_pid();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM {pid} failed");
+    assert_terminal_restored(&t, pid, 143);
+}
+
+#[test]
+fn hangup_ends_yun() {
+    let t = start_console("hangup", &[]);
+    let pid = t.yun_pid();
+    assert!(is_alive(pid));
+    t.kill_session();
+    wait_gone(pid);
+    assert!(t.yun_pids().is_empty(), "{:?}", t.yun_pids());
+}
+
+#[test]
+fn small_terminal_shows_a_notice_until_it_grows() {
+    let t = start_console("small", &[]);
+    t.resize(60, 20);
+    t.wait_until("the too-small notice instead of the table", |s| {
+        s.contains("Terminal too small: 60×20") && !s.contains("web-01")
+    });
+    t.resize(120, 40);
+    t.wait_until("the table again", |s| {
+        block_title(s).contains(INSTANCES_TITLE)
+            && s.contains("web-01")
+            && !s.contains("Terminal too small")
+    });
+}
+
+#[test]
+fn chinese_interface() {
+    let t = Tmux::start("zh");
+    t.start_yun(&["--lang", "zh"]);
+    t.wait_until("the Chinese tab line and table title", |s| {
+        s.lines().nth(1).is_some_and(|l| {
+            l.contains("1 概览") && l.contains("2 云主机") && !l.contains("Instances")
+        }) && block_title(s).contains("┌ 云主机 (14)")
+    });
+}
