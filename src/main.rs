@@ -17,6 +17,7 @@ use yun::theme::Theme;
 use yun::{launch, list, logging, terminal};
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let paths = Paths::resolve();
     quiet_libvirt(&paths);
     let command = Cli::command().after_help(format!(
@@ -117,7 +118,13 @@ fn main() -> ExitCode {
     let refresh = launch::refresh(&cli, &config);
     // While the console is on screen nothing may write to the terminal behind its back.
     let quiet = StderrRedirect::to_file(&libvirt_log);
-    let result = runtime.block_on(run::run(Arc::clone(&backend), state, theme, refresh));
+    let result = runtime.block_on(run::run(
+        Arc::clone(&backend),
+        state,
+        theme,
+        refresh,
+        started,
+    ));
     terminal::restore();
     drop(quiet);
     // Background tasks may be blocked in libvirt calls; do not wait for them.

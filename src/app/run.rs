@@ -34,6 +34,7 @@ pub async fn run<B: Backend>(
     mut state: AppState,
     theme: Theme,
     refresh: Duration,
+    started: std::time::Instant,
 ) -> color_eyre::Result<Exit> {
     let (event_tx, mut backend_events) = mpsc::unbounded_channel();
     let requests = worker::spawn(backend, event_tx);
@@ -55,6 +56,8 @@ pub async fn run<B: Backend>(
 
     let mut hits = HitMap::default();
     let mut dirty = true;
+    // Logged once: the time to the first frame that shows the host and the first table.
+    let mut first_full_frame = Some(started);
     let mut pending: Vec<Effect> = update::start(&mut state);
 
     loop {
@@ -97,6 +100,16 @@ pub async fn run<B: Backend>(
         if dirty {
             terminal.draw(|frame| hits = ui::draw(frame, &mut state, &theme))?;
             dirty = false;
+            if let Some(t0) = first_full_frame
+                && state.host.is_some()
+                && state.current_table().is_none_or(|t| t.loaded)
+            {
+                tracing::info!(
+                    elapsed_ms = t0.elapsed().as_secs_f64() * 1000.0,
+                    "first full frame"
+                );
+                first_full_frame = None;
+            }
         }
 
         let wanted = state.poll_interval(refresh);
