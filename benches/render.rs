@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Render cost of big tables: a full frame of the Instances tab with 10,000 rows, and the work
 //! done when a 10,000-row listing arrives (cell strings, widths, sort) or the filter changes.
 
@@ -69,7 +70,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("instances_10k");
 
     let mut s = state(10_000);
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|e| panic!("{e}"));
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
     group.bench_function("draw_frame_160x48", |b| {
         b.iter(|| {
             terminal
@@ -77,7 +78,7 @@ fn bench(c: &mut Criterion) {
                     yun::ui::draw(f, &mut s, &theme);
                 })
                 .map(|_| ())
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap();
         });
     });
 
@@ -93,7 +94,7 @@ fn bench(c: &mut Criterion) {
                     yun::ui::draw(f, &mut s, &theme);
                 })
                 .map(|_| ())
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap();
         });
     });
 
