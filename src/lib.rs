@@ -14,3 +14,4 @@ pub mod stderr;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
+pub mod monitor;

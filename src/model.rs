@@ -517,3 +517,78 @@ impl Listing {
         }
     }
 }
+
+/// Cumulative counters of one disk, as the hypervisor reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DiskCounters {
+    pub name: String,
+    pub read_bytes: u64,
+    pub write_bytes: u64,
+    pub read_reqs: u64,
+    pub write_reqs: u64,
+}
+
+/// Cumulative counters of one network interface.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NicCounters {
+    pub name: String,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_errors: u64,
+    pub tx_errors: u64,
+    pub rx_drops: u64,
+    pub tx_drops: u64,
+}
+
+/// Memory figures of one instance, in bytes. Guest-side figures come from the balloon driver
+/// and are `None` when the guest does not report them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MemoryCounters {
+    /// Memory the instance is configured with (balloon current, or its definition).
+    pub allocated: u64,
+    /// What the QEMU process occupies on the host.
+    pub rss: Option<u64>,
+    pub guest_available: Option<u64>,
+    pub guest_unused: Option<u64>,
+    pub guest_disk_caches: Option<u64>,
+}
+
+/// One instance's counters at one moment. A figure the hypervisor cannot give is `None` and
+/// its reason is in `missing`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct InstanceCounters {
+    pub id: String,
+    pub vcpus: u32,
+    /// Total CPU time in nanoseconds.
+    pub cpu_time_ns: Option<u64>,
+    /// CPU time of each vCPU in nanoseconds.
+    pub vcpu_time_ns: Vec<u64>,
+    pub memory: Option<MemoryCounters>,
+    pub disks: Vec<DiskCounters>,
+    pub nics: Vec<NicCounters>,
+    /// Figures that could not be had, with why (`memory`, `cpu`, …).
+    pub missing: Vec<(String, String)>,
+}
+
+/// Host-wide counters at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HostCounters {
+    pub cpus: u32,
+    /// Busy and total CPU time across all host CPUs, in nanoseconds, or why it is missing.
+    pub cpu_busy_ns: Option<u64>,
+    pub cpu_total_ns: Option<u64>,
+    pub memory_total: u64,
+    pub memory_free: Option<u64>,
+    pub missing: Vec<(String, String)>,
+}
+
+/// One stats tick: every running instance's counters from one bulk call, plus the host's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StatsSample {
+    pub instances: Vec<InstanceCounters>,
+    pub host: HostCounters,
+    /// Where the figures come from, shown on screen (e.g. "libvirt bulk stats").
+    pub basis: String,
+}
