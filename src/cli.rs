@@ -40,6 +40,10 @@ pub struct Cli {
     #[arg(long, value_name = "SECS")]
     pub refresh: Option<f64>,
 
+    /// Seconds between monitor samples.
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<f64>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

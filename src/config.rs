@@ -28,6 +28,10 @@ pub struct Config {
     pub image_pools: Vec<String>,
     /// Seconds to wait for a graceful shutdown or reboot to change the state before giving up.
     pub settle_timeout_secs: u64,
+    /// Seconds between monitor samples (only while statistics are on screen).
+    pub monitor_interval_secs: f64,
+    /// Seconds of history the monitor charts keep.
+    pub monitor_window_secs: u64,
     pub flavors: Vec<FlavorConfig>,
 }
 
@@ -53,6 +57,8 @@ impl Default for Config {
             lang: "auto".into(),
             image_pools: vec!["images".into()],
             settle_timeout_secs: 60,
+            monitor_interval_secs: 1.0,
+            monitor_window_secs: 300,
             flavors: default_flavors(),
         }
     }
@@ -82,6 +88,14 @@ impl Config {
     pub fn refresh(&self) -> Duration {
         // Clamp so a typo such as 0 cannot turn the refresh into a busy loop.
         Duration::from_secs_f64(self.refresh_secs.clamp(0.5, 3600.0))
+    }
+
+    pub fn monitor_interval(&self) -> Duration {
+        Duration::from_secs_f64(self.monitor_interval_secs.clamp(0.2, 3600.0))
+    }
+
+    pub fn monitor_window(&self) -> Duration {
+        Duration::from_secs(self.monitor_window_secs.clamp(10, 86_400))
     }
 
     pub fn flavors(&self) -> Vec<Flavor> {

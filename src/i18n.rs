@@ -221,6 +221,7 @@ catalogue! {
     KeyPauseResume => "pause / resume", "暂停 / 恢复";
     KeySuspend => "suspend to disk", "挂起到磁盘";
     KeyAutostart => "toggle autostart", "切换自动启动";
+    KeyStatsColumns => "CPU and memory columns", "CPU和内存列";
 
     HelpTitle => "Keys", "快捷键";
     HelpContextGlobal => "Everywhere", "全局";
@@ -258,6 +259,31 @@ catalogue! {
     DetailLoading => "Loading…", "加载中…";
     DetailNothing => "Nothing selected", "未选择";
 
+    MonTitle => "Monitor", "监控";
+    MonEvery => "every {secs} s · last {window}", "每 {secs} 秒 · 最近 {window}";
+    MonCpu => "CPU", "CPU";
+    MonCpuOfVcpus => "{pct} of its {n} vCPU", "占其 {n} 个vCPU的 {pct}";
+    MonCpuOfHost => "{pct} of the host's {n} CPUs", "占主机 {n} 个CPU的 {pct}";
+    MonMemory => "Memory", "内存";
+    MonMemGuest => "{used} used of {total} (inside the guest, balloon driver)", "已用 {used} / {total} (客户机内, 气球驱动)";
+    MonMemHost => "{alloc} allocated · {rss} resident on the host", "已分配 {alloc} · 主机常驻 {rss}";
+    MonDisk => "Disk", "磁盘";
+    MonNetwork => "Network", "网络";
+    MonRead => "read", "读";
+    MonWrite => "write", "写";
+    MonRx => "rx", "收";
+    MonTx => "tx", "发";
+    MonIops => "IOPS", "IOPS";
+    MonPackets => "pkt/s", "包/秒";
+    MonErrors => "errors/s", "错误/秒";
+    MonDrops => "drops/s", "丢包/秒";
+    MonVcpus => "vCPU time", "vCPU时间";
+    MonNotRunning => "{name} is not running: no live figures.", "{name} 未运行: 没有实时数据。";
+    MonWaiting => "waiting for the first samples…", "等待首批采样…";
+    MonWhy => "why: {reason}", "原因: {reason}";
+    MonHostCpu => "CPU in use", "CPU使用率";
+    MonHostMem => "memory in use", "内存使用";
+    OverviewTop => "Top instances (o: sort by {key})", "资源占用排行 (o: 按{key}排序)";
     OverviewHost => "Host", "主机";
     OverviewHypervisor => "hypervisor", "虚拟化";
     OverviewCpu => "CPU", "CPU";

@@ -109,6 +109,15 @@ fn main() -> ExitCode {
         uri,
         std::time::Duration::from_secs(config.settle_timeout_secs),
     );
+    let mut monitor_config = config.clone();
+    if let Some(secs) = cli.interval {
+        monitor_config.monitor_interval_secs = secs;
+    }
+    state.monitor = yun::monitor::Monitor::new(
+        monitor_config.monitor_interval(),
+        monitor_config.monitor_window(),
+        std::time::Instant::now(),
+    );
     if let Some(e) = config_error.or(theme_error) {
         state.set_status(
             Level::Error,

@@ -57,7 +57,10 @@ pub struct NicRates {
 #[derive(Clone, Debug, PartialEq)]
 pub enum MemoryFigure {
     /// From the balloon driver: used and usable inside the guest.
-    GuestUsed { used: u64, total: u64 },
+    GuestUsed {
+        used: u64,
+        total: u64,
+    },
     /// The guest reports nothing; what the host sees instead, and why.
     HostSide {
         allocated: u64,
@@ -252,7 +255,10 @@ impl Series {
 
     /// The last `n` values (gaps included), oldest first, for sparklines.
     pub fn tail(&self, n: usize) -> impl Iterator<Item = Option<f64>> + '_ {
-        self.points.iter().skip(self.points.len().saturating_sub(n)).map(|(_, v)| *v)
+        self.points
+            .iter()
+            .skip(self.points.len().saturating_sub(n))
+            .map(|(_, v)| *v)
     }
 
     pub fn max(&self) -> Option<f64> {
@@ -556,14 +562,21 @@ mod tests {
         let mut c = counters(1, 1, 1);
         c.memory.as_mut().unwrap().guest_available = None;
         let r = rates(None, &c, SEC, 8);
-        assert!(matches!(r.memory, MemoryFigure::HostSide { rss: Some(_), .. }), "{:?}", r.memory);
+        assert!(
+            matches!(r.memory, MemoryFigure::HostSide { rss: Some(_), .. }),
+            "{:?}",
+            r.memory
+        );
     }
 
     #[test]
     fn clock_jitter_never_divides_by_almost_zero() {
         let a = counters(1_000_000_000, 1, 1);
         let b = counters(1_010_000_000, 2, 2);
-        assert_eq!(rates(Some(&a), &b, Duration::from_millis(1), 8).cpu_of_vcpus, None);
+        assert_eq!(
+            rates(Some(&a), &b, Duration::from_millis(1), 8).cpu_of_vcpus,
+            None
+        );
         assert_eq!(rates(Some(&a), &b, Duration::ZERO, 8).cpu_of_vcpus, None);
         // A late tick (1.5 s instead of 1 s) is measured over its real length.
         let c = counters(2_500_000_000, 1, 1);
@@ -578,7 +591,10 @@ mod tests {
         let t0 = Instant::now();
         let mut m = Monitor::new(SEC, Duration::from_secs(10), t0);
         for i in 0..100u64 {
-            m.ingest(t0 + SEC * i as u32, sample(counters(i * 1_000_000_000, i, i)));
+            m.ingest(
+                t0 + SEC * i as u32,
+                sample(counters(i * 1_000_000_000, i, i)),
+            );
         }
         let h = &m.history["a"];
         assert_eq!(h.cpu_of_vcpus.len(), 10);

@@ -49,6 +49,10 @@ fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effe
                     let result = b.editable_document(&id).await;
                     BackendEvent::EditableDocument { id, name, result }
                 }
+                BackendRequest::SampleStats { focus } => BackendEvent::Stats {
+                    result: b.sample_stats(focus).await,
+                    taken_at: std::time::Instant::now(),
+                },
                 BackendRequest::Redefine { id, name, document } => {
                     let result = b.redefine(&id, &document).await;
                     BackendEvent::Redefined {
@@ -378,4 +382,30 @@ fn command_line_switches_tabs_and_completes() {
     ));
     let effects = update::run_command(&mut state, "q");
     assert_eq!(effects, vec![Effect::Quit]);
+}
+
+#[test]
+fn monitor_opens_samples_only_what_is_on_screen_and_closes() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let id = select(&mut state, "web-01");
+    assert!(!state.wants_stats(), "nothing shows statistics on the plain table");
+    let effects = update::on_key(&mut state, key('m'));
+    assert_eq!(state.monitor_view.as_deref(), Some(id.as_str()));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Request(BackendRequest::SampleStats { focus })] if *focus == vec![id.clone()]
+    ));
+    pump(&demo, &mut state, effects);
+    std::thread::sleep(std::time::Duration::from_millis(120));
+    let effects = update::on_stats_timer(&mut state);
+    pump(&demo, &mut state, effects);
+    let rates = &state.monitor.latest[&id];
+    // The test driver's own figures: a clock-driven CPU time, so a rate exists.
+    assert!(rates.cpu_of_vcpus.is_some());
+    assert!(state.monitor.basis.contains("test driver"), "{}", state.monitor.basis);
+    update::on_action(&mut state, Action::Back);
+    assert!(state.monitor_view.is_none());
+    assert!(!state.wants_stats());
+    assert!(update::on_stats_timer(&mut state).is_empty());
 }

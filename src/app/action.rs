@@ -36,6 +36,10 @@ pub enum Action {
     Instance(InstanceAction),
     Console,
     Edit,
+    /// Open the monitor pane (监控) of the selected instance.
+    Monitor,
+    /// Show or hide the CPU and memory columns of the Instances table.
+    ToggleStatsColumns,
 }
 
 /// What `update` asks the event loop to do; the only way state changes reach the outside.

@@ -226,6 +226,13 @@ fn default_bindings() -> Vec<Binding> {
         bind(&[k('x')], Action::ToggleXml, Msg::KeyToggleXml, Detail),
         bind(&[k(']')], Action::NextView, Msg::KeyNextView, Table).cloud(),
         bind(&[k('c')], Action::Console, Msg::ActConsole, Instances).hinted(),
+        bind(&[k('m')], Action::Monitor, Msg::ActMonitor, Instances).hinted(),
+        bind(
+            &[k('%')],
+            Action::ToggleStatsColumns,
+            Msg::KeyStatsColumns,
+            Instances,
+        ),
         bind(
             &[k('s')],
             Action::StartOrRestore,

@@ -53,6 +53,8 @@ pub async fn run<B: Backend>(
     refresh_timer.reset();
     let mut spinner = interval(SPINNER_PERIOD);
     spinner.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut stats_timer = interval(state.monitor.interval);
+    stats_timer.set_missed_tick_behavior(MissedTickBehavior::Skip);
 
     let mut hits = HitMap::default();
     let mut dirty = true;
@@ -120,6 +122,7 @@ pub async fn run<B: Backend>(
             refresh_timer.reset();
         }
         let spinning = !state.tasks.is_empty();
+        let sampling = state.wants_stats();
 
         tokio::select! {
             event = next_input(&mut input) => match event {
@@ -145,6 +148,9 @@ pub async fn run<B: Backend>(
             }
             _ = refresh_timer.tick() => {
                 pending = update::on_refresh_timer(&mut state);
+            }
+            _ = stats_timer.tick(), if sampling => {
+                pending = update::on_stats_timer(&mut state);
             }
             _ = spinner.tick(), if spinning => {
                 update::on_spinner_tick(&mut state);

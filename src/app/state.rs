@@ -15,6 +15,7 @@ use crate::model::{
     Flavor, FloatingIp, HostInfo, Image, Instance, InstanceDetail, Listing, Network, Overview,
     Pool, Port, ResourceKind, SecurityGroup, Volume,
 };
+use crate::monitor::Monitor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -140,6 +141,34 @@ pub struct AppState {
     /// Set by `update` when a backend event changed what is on screen; a listing identical to
     /// the one shown clears it, so an idle refresh draws nothing.
     pub screen_changed: bool,
+    pub monitor: Monitor,
+    /// The instance whose monitor pane (监控) is open.
+    pub monitor_view: Option<String>,
+    /// CPU % and memory columns with sparklines on the Instances tab.
+    pub stats_columns: bool,
+    /// Sort key of the Overview's top list of instances.
+    pub top_sort: TopSort,
+}
+
+/// What the Overview's top list is sorted by, as virt-top's P, M, … keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TopSort {
+    #[default]
+    Cpu,
+    Memory,
+    Disk,
+    Network,
+}
+
+impl TopSort {
+    pub fn next(self) -> Self {
+        match self {
+            Self::Cpu => Self::Memory,
+            Self::Memory => Self::Disk,
+            Self::Disk => Self::Network,
+            Self::Network => Self::Cpu,
+        }
+    }
 }
 
 impl AppState {
@@ -185,6 +214,14 @@ impl AppState {
             settle_timeout,
             quit: false,
             screen_changed: false,
+            monitor: Monitor::new(
+                Duration::from_secs(1),
+                Duration::from_secs(300),
+                Instant::now(),
+            ),
+            monitor_view: None,
+            stats_columns: false,
+            top_sort: TopSort::default(),
         }
     }
 
@@ -364,6 +401,45 @@ impl AppState {
             text: text.into(),
             at: Instant::now(),
         });
+    }
+
+    /// Whether anything on screen shows live statistics, so sampling runs (and only then).
+    pub fn wants_stats(&self) -> bool {
+        self.popup.is_none()
+            && (self.monitor_view.is_some()
+                || (self.detail.is_none()
+                    && (self.tab == ResourceKind::Overview
+                        || (self.tab == ResourceKind::Instances && self.stats_columns))))
+    }
+
+    /// Instances whose figures are on screen (for backends that must ask per instance).
+    pub fn stats_focus(&self) -> Vec<String> {
+        if let Some(id) = &self.monitor_view {
+            return vec![id.clone()];
+        }
+        let running = |i: &&Instance| {
+            matches!(
+                i.status,
+                crate::model::InstanceStatus::Active | crate::model::InstanceStatus::Paused
+            )
+        };
+        if self.tab == ResourceKind::Overview {
+            return self
+                .data
+                .instances
+                .iter()
+                .filter(running)
+                .map(|i| i.id.clone())
+                .collect();
+        }
+        let Some(t) = self.table(ResourceKind::Instances) else {
+            return Vec::new();
+        };
+        let end = (t.offset + self.page_rows + 1).min(t.visible.len());
+        t.visible[t.offset.min(end)..end]
+            .iter()
+            .map(|&row| t.ids[row].clone())
+            .collect()
     }
 
     /// How often the visible data should be polled: fast while an action settles.

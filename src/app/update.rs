@@ -44,10 +44,22 @@ pub fn on_refresh_timer(state: &mut AppState) -> Vec<Effect> {
     }
     expire_settling_tasks(state, now);
     let mut effects = request_list(state, state.view_kind());
-    if !state.tasks.is_empty() && state.tab != ResourceKind::Instances {
+    if (!state.tasks.is_empty() || state.tab == ResourceKind::Overview)
+        && state.tab != ResourceKind::Instances
+    {
         effects.extend(request_list(state, ResourceKind::Instances));
     }
     effects
+}
+
+/// One monitor tick, asked for only while statistics are on screen.
+pub fn on_stats_timer(state: &mut AppState) -> Vec<Effect> {
+    if !state.wants_stats() {
+        return Vec::new();
+    }
+    vec![Effect::Request(BackendRequest::SampleStats {
+        focus: state.stats_focus(),
+    })]
 }
 
 pub fn on_spinner_tick(state: &mut AppState) {
@@ -151,6 +163,9 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::OpenDetail => open_detail(state),
         Action::Back => {
+            if state.monitor_view.take().is_some() {
+                return Vec::new();
+            }
             if state.detail.take().is_none()
                 && let Some(t) = state.current_table_mut()
                 && !t.filter.is_empty()
@@ -189,6 +204,19 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
                 effects.push(Effect::Request(BackendRequest::Detail { id: d.id.clone() }));
             }
             effects
+        }
+        Action::Monitor => {
+            let Some(id) = state.selected_instance().map(|i| i.id.clone()) else {
+                let msg = state.t(Msg::StatusSelectInstance);
+                state.set_status(Level::Warning, msg);
+                return Vec::new();
+            };
+            state.monitor_view = Some(id);
+            on_stats_timer(state)
+        }
+        Action::ToggleStatsColumns => {
+            state.stats_columns = !state.stats_columns;
+            on_stats_timer(state)
         }
         Action::NextView => {
             let cloud = matches!(
@@ -279,6 +307,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
 
 fn switch_tab(state: &mut AppState, kind: ResourceKind) -> Vec<Effect> {
     state.detail = None;
+    state.monitor_view = None;
     state.input_mode = InputMode::Normal;
     state.tab = kind;
     state.filter_input = state
@@ -301,6 +330,12 @@ fn move_selection(state: &mut AppState, delta: isize) -> Vec<Effect> {
 
 fn sort(state: &mut AppState, action: &Action) {
     let lang = state.lang;
+    if state.tab == ResourceKind::Overview && state.detail.is_none() {
+        if matches!(action, Action::SortNext) {
+            state.top_sort = state.top_sort.next();
+        }
+        return;
+    }
     let titles = crate::ui::column_titles(state.view_kind());
     let Some(table) = state.current_table_mut() else {
         return;
@@ -665,6 +700,7 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
             delete_volumes: false,
         }),
         "autostart" => Action::ToggleAutostart,
+        "monitor" | "top" => Action::Monitor,
         "console" => Action::Console,
         "edit" => Action::Edit,
         _ => {
@@ -863,6 +899,10 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             return effects;
         }
+        BackendEvent::Stats { taken_at, result } => match result {
+            Ok(sample) => state.monitor.ingest(taken_at, sample),
+            Err(e) => state.monitor.error = Some(e.to_string()),
+        },
         BackendEvent::Connection(conn) => {
             let was_lost = matches!(state.connection, ConnectionState::Reconnecting { .. });
             state.connection = conn;

@@ -9,7 +9,7 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind};
+use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
 pub use actions::{CommandStyle, InstanceAction};
 pub use worker::{BackendEvent, BackendRequest};
@@ -100,4 +100,12 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Current connection health.
     fn connection_state(&self) -> impl Future<Output = ConnectionState> + Send;
+
+    /// Cumulative counters of every running instance and of the host, from one bulk call where
+    /// the backend has one. `focus` names the instances on screen, for backends that must ask
+    /// per instance.
+    fn sample_stats(
+        &self,
+        focus: Vec<String>,
+    ) -> impl Future<Output = Result<StatsSample, BackendError>> + Send;
 }

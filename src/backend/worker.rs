@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::{Backend, BackendError, ConnectionState, InstanceAction};
-use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind};
+use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendRequest {
@@ -37,6 +37,10 @@ pub enum BackendRequest {
         id: String,
         name: String,
         document: String,
+    },
+    /// One monitor tick; `focus` lists the instances on screen.
+    SampleStats {
+        focus: Vec<String>,
     },
 }
 
@@ -71,6 +75,11 @@ pub enum BackendEvent {
     },
     /// Lifecycle events: these instances changed state.
     Changed(Vec<String>),
+    /// A monitor sample and the monotonic time it was taken.
+    Stats {
+        taken_at: std::time::Instant,
+        result: Result<StatsSample, BackendError>,
+    },
     Connection(ConnectionState),
 }
 
@@ -94,9 +103,10 @@ async fn forward_changes<B: Backend>(backend: Arc<B>, events: mpsc::UnboundedSen
     }
 }
 
-/// What finished, so the loop can start a queued listing of the same kind.
+/// What finished, so the loop can start a queued request of the same kind.
 enum Done {
     Listing(ResourceKind),
+    Stats,
     Other,
 }
 
@@ -108,6 +118,9 @@ async fn run<B: Backend>(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     // Kinds being listed now, and the generation of a listing queued behind each one.
     let mut in_flight: HashMap<ResourceKind, Option<u64>> = HashMap::new();
+    // A stats tick in flight, and the focus of one queued behind it: ticks never pile up.
+    let mut stats_in_flight = false;
+    let mut stats_queued: Option<Vec<String>> = None;
     let mut last_connection = ConnectionState::Connected;
 
     loop {
@@ -121,9 +134,23 @@ async fn run<B: Backend>(
                     }
                     in_flight.insert(kind, None);
                 }
+                if let BackendRequest::SampleStats { focus } = &request {
+                    if stats_in_flight {
+                        stats_queued = Some(focus.clone());
+                        continue;
+                    }
+                    stats_in_flight = true;
+                }
                 start(&backend, request, &events, &done_tx);
             }
             Some(done) = done_rx.recv() => {
+                if let Done::Stats = done {
+                    stats_in_flight = false;
+                    if let Some(focus) = stats_queued.take() {
+                        stats_in_flight = true;
+                        start(&backend, BackendRequest::SampleStats { focus }, &events, &done_tx);
+                    }
+                }
                 if let Done::Listing(kind) = done
                     && let Some(Some(generation)) = in_flight.remove(&kind)
                 {
@@ -205,6 +232,11 @@ async fn execute<B: Backend>(backend: &B, request: BackendRequest) -> (BackendEv
                 BackendEvent::EditableDocument { id, name, result },
                 Done::Other,
             )
+        }
+        BackendRequest::SampleStats { focus } => {
+            let result = backend.sample_stats(focus).await;
+            let taken_at = std::time::Instant::now();
+            (BackendEvent::Stats { taken_at, result }, Done::Stats)
         }
         BackendRequest::Redefine { id, name, document } => {
             let result = backend.redefine(&id, &document).await;

@@ -3,6 +3,7 @@
 //! so the mouse can be resolved without the views keeping state.
 
 mod detail;
+pub mod monitor;
 mod overview;
 mod popup;
 mod table;
@@ -119,6 +120,7 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme) -> HitMap {
     draw_header(frame, state, theme, header);
     hits.tabs = draw_tabs(frame, state, theme, tabs);
     match (&state.detail, state.view_kind()) {
+        _ if state.monitor_view.is_some() => monitor::draw(frame, state, theme, body),
         (Some(_), _) => detail::draw(frame, state, theme, body),
         (None, ResourceKind::Overview) => overview::draw(frame, state, theme, body),
         (None, kind) => {

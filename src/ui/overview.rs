@@ -44,8 +44,17 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     .areas(area);
     let [host_area, inst_area] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
-    let [pools_area, nets_area] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
+    let [top_area, right] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+    let pool_rows = u16::try_from(ov.pools.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let [pools_area, nets_area] = Layout::vertical([
+        Constraint::Min(pool_rows.min(right.height.saturating_sub(3))),
+        Constraint::Length(3),
+    ])
+    .areas(right);
+    draw_top(frame, state, theme, top_area);
 
     let muted = theme.muted();
     let kv = |k: &str, v: String| {
@@ -85,6 +94,20 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         }
     };
     lines.push(kv(Msg::OverviewMemory.text(lang), memory));
+    // Live host figures from the monitor, with the basis of the CPU figure.
+    let m = &state.monitor;
+    let mem_now = m.host_memory.map_or_else(
+        || "—".to_string(),
+        |(used, total)| format!("{} / {}", format::bytes(used), format::bytes(total)),
+    );
+    lines.push(kv(
+        Msg::MonHostCpu.text(lang),
+        format!(
+            "{} · {} {mem_now}",
+            crate::ui::monitor::percent(m.host_cpu_now),
+            Msg::MonHostMem.text(lang)
+        ),
+    ));
     if let Availability::Unavailable(reason) = &h.memory_free {
         lines.push(Line::from(Span::styled(
             format!(
@@ -232,4 +255,100 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             .wrap(ratatui::widgets::Wrap { trim: true }),
         inner,
     );
+}
+
+/// A top-like list of running instances, sorted by CPU, memory, disk or network (virt-top).
+fn draw_top(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
+    use crate::app::state::TopSort;
+    use crate::ui::monitor::{percent, rate};
+    let lang = state.lang;
+    let m = &state.monitor;
+    let key = match state.top_sort {
+        TopSort::Cpu => Msg::MonCpu,
+        TopSort::Memory => Msg::MonMemory,
+        TopSort::Disk => Msg::MonDisk,
+        TopSort::Network => Msg::MonNetwork,
+    };
+    let mut title = Msg::OverviewTop.fill(lang, &[("key", key.text(lang))]);
+    if !m.basis.is_empty() {
+        title.push_str(&format!(" · {}", m.basis));
+    }
+    let outer = block(title, theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let add = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+    };
+    let mut rows: Vec<(&str, &crate::monitor::Rates)> = m
+        .latest
+        .iter()
+        .map(|(id, r)| {
+            let name = state
+                .data
+                .instances
+                .iter()
+                .find(|i| &i.id == id)
+                .map_or(id.as_str(), |i| i.name.as_str());
+            (name, r)
+        })
+        .collect();
+    let metric = |r: &crate::monitor::Rates| match state.top_sort {
+        TopSort::Cpu => r.cpu_of_host,
+        TopSort::Memory => r.memory.charted(),
+        TopSort::Disk => add(r.disk_read_bps, r.disk_write_bps),
+        TopSort::Network => add(r.net_rx_bps, r.net_tx_bps),
+    };
+    rows.sort_by(|a, b| {
+        metric(b.1)
+            .unwrap_or(-1.0)
+            .total_cmp(&metric(a.1).unwrap_or(-1.0))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    let widths = [16usize, 9, 9, 10, 11, 11];
+    let line = |cells: [String; 6], style: Style| {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format::pad(&format::truncate(c, w), w))
+            .collect();
+        Line::from(Span::styled(text.join(" "), style))
+    };
+    let mut lines = vec![line(
+        [
+            Msg::ColInstanceName.text(lang).to_string(),
+            format!("{} %vCPU", Msg::MonCpu.text(lang)),
+            format!("{} %host", Msg::MonCpu.text(lang)),
+            Msg::MonMemory.text(lang).to_string(),
+            Msg::MonDisk.text(lang).to_string(),
+            Msg::MonNetwork.text(lang).to_string(),
+        ],
+        Style::default().fg(theme.table_header),
+    )];
+    if rows.is_empty() {
+        let text = m
+            .error
+            .clone()
+            .unwrap_or_else(|| Msg::MonWaiting.text(lang).to_string());
+        lines.push(Line::from(Span::styled(text, theme.muted())));
+    }
+    for (name, r) in rows
+        .iter()
+        .take(usize::from(inner.height.saturating_sub(1)))
+    {
+        lines.push(line(
+            [
+                (*name).to_string(),
+                percent(r.cpu_of_vcpus),
+                percent(r.cpu_of_host),
+                r.memory
+                    .charted()
+                    .map_or_else(|| "—".into(), |b| format::bytes(b as u64)),
+                rate(add(r.disk_read_bps, r.disk_write_bps)),
+                rate(add(r.net_rx_bps, r.net_tx_bps)),
+            ],
+            Style::default().fg(theme.fg),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }

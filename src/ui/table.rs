@@ -20,6 +20,54 @@ use crate::theme::Theme;
 type HeaderHits = Option<(u16, Vec<(u16, u16)>)>;
 type BodyHits = Option<(Rect, usize)>;
 
+const LIVE_CPU_WIDTH: usize = 16;
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A sparkline of the last values of a percentage series.
+fn sparkline(series: &crate::monitor::Series, len: usize) -> String {
+    series
+        .tail(len)
+        .map(|v| match v {
+            Some(v) => {
+                let level = (v.clamp(0.0, 100.0) / 100.0 * 7.0).round() as usize;
+                SPARKS[level.min(7)]
+            }
+            None => ' ',
+        })
+        .collect()
+}
+
+fn live_cells(
+    monitor: &crate::monitor::Monitor,
+    id: &str,
+    widths: &[usize],
+    theme: &Theme,
+    selected: bool,
+) -> Vec<Cell<'static>> {
+    let style = if selected {
+        Style::default()
+    } else {
+        Style::default().fg(theme.state_task)
+    };
+    let Some(r) = monitor.latest.get(id) else {
+        return vec![Cell::from("—"), Cell::from("—")];
+    };
+    let spark = monitor
+        .history
+        .get(id)
+        .map(|h| sparkline(&h.cpu_of_vcpus, 8))
+        .unwrap_or_default();
+    let cpu = format!("{:>6} {spark}", crate::ui::monitor::percent(r.cpu_of_vcpus));
+    let mem = r
+        .memory
+        .charted()
+        .map_or_else(|| "—".into(), |b| format::bytes(b as u64));
+    vec![
+        Cell::from(Span::styled(format::truncate(&cpu, widths[0]), style)),
+        Cell::from(Span::styled(format::truncate(&mem, widths[1]), style)),
+    ]
+}
+
 pub fn tone_style(tone: Tone, theme: &Theme) -> Style {
     let fg = match tone {
         Tone::Normal => theme.fg,
@@ -98,16 +146,29 @@ pub fn draw(
 
     let body_height = usize::from(inner.height - 1);
     state.page_rows = body_height.saturating_sub(1).max(1);
+    // Live CPU and memory columns, drawn from the monitor for the visible rows only.
+    let live = kind == ResourceKind::Instances && state.stats_columns;
+    let monitor = &state.monitor;
     let Some(table) = state.tables.get_mut(&kind) else {
         return (None, None);
     };
     table.scroll_into_view(body_height);
+    let mut titles = titles;
+    let mut caps = caps;
+    if live {
+        titles.extend([Msg::MonCpu, Msg::MonMemory]);
+        caps.extend([LIVE_CPU_WIDTH, 10]);
+    }
 
     let wanted: Vec<usize> = titles
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let content = table.widths.get(i).copied().unwrap_or(0);
+            let content = table
+                .widths
+                .get(i)
+                .copied()
+                .unwrap_or(caps.get(i).copied().unwrap_or(0));
             // Room for the title and its sort marker.
             let title_w = t.text(lang).width() + 2;
             content
@@ -158,7 +219,18 @@ pub fn draw(
                     };
                     Cell::from(Span::styled(format::truncate(text, *w), style))
                 });
-            let row = Row::new(cells);
+            let extra: Vec<Cell> = if live {
+                live_cells(
+                    monitor,
+                    &table.ids[row],
+                    &widths[widths.len() - 2..],
+                    theme,
+                    selected,
+                )
+            } else {
+                Vec::new()
+            };
+            let row = Row::new(cells.chain(extra));
             if selected {
                 row.style(theme.selection())
             } else {

@@ -96,59 +96,75 @@ pub fn domain_state(dom: &Domain) -> Result<(u32, i32), VirtError> {
     Ok((u32::try_from(state).unwrap_or(u32::MAX), reason))
 }
 
+/// Read one of the node statistics calls (`virNodeGetCPUStats`, `virNodeGetMemoryStats`):
+/// both fill caller-owned arrays of `{field: [c_char; 80], value: u64}`, first asked for the
+/// field count with a NULL array. Yields `(field, value)` pairs.
+macro_rules! node_params {
+    ($conn:expr, $call:path, $all:expr, $ty:ident) => {{
+        let mut count: c_int = 0;
+        // SAFETY: a NULL params array with `count` = 0 asks libvirt for the number of fields.
+        let rc = unsafe { $call($conn.as_ptr(), $all, ptr::null_mut(), &mut count, 0) };
+        if rc < 0 {
+            Err(VirtError::last_error())
+        } else {
+            let len = usize::try_from(count).unwrap_or(0);
+            let mut params = vec![
+                sys::$ty {
+                    field: [0; 80],
+                    value: 0,
+                };
+                len
+            ];
+            // SAFETY: `params` holds `count` caller-owned entries that libvirt fills in; libvirt
+            // allocates nothing here, so nothing needs freeing.
+            let rc = if len == 0 {
+                0
+            } else {
+                unsafe { $call($conn.as_ptr(), $all, params.as_mut_ptr(), &mut count, 0) }
+            };
+            if rc < 0 {
+                Err(VirtError::last_error())
+            } else {
+                let filled = usize::try_from(count).unwrap_or(0).min(len);
+                Ok(params[..filled]
+                    .iter()
+                    .map(|p| {
+                        // SAFETY: libvirt writes a NUL-terminated name into the 80-byte field;
+                        // the array was zeroed, so it is terminated in any case.
+                        let name = unsafe { borrowed_string(p.field.as_ptr()) }.unwrap_or_default();
+                        (name, p.value)
+                    })
+                    .collect::<Vec<(String, u64)>>())
+            }
+        }
+    }};
+}
+
 /// Host memory figures in bytes from `virNodeGetMemoryStats` for all cells (`total`, `free`,
 /// `buffers`, `cached`, as the driver reports them). The crate has no wrapper. Prefer it to
 /// `virNodeGetInfo`'s memory, which on some hosts counts only boot-time NUMA memory.
 pub fn node_memory_stats(conn: &Connect) -> Result<Vec<(String, u64)>, VirtError> {
-    let mut count: c_int = 0;
-    // SAFETY: a NULL params array with `count` = 0 asks libvirt for the number of fields only.
-    let rc = unsafe {
-        sys::virNodeGetMemoryStats(
-            conn.as_ptr(),
-            sys::VIR_NODE_MEMORY_STATS_ALL_CELLS,
-            ptr::null_mut(),
-            &mut count,
-            0,
-        )
-    };
-    if rc < 0 {
-        return Err(VirtError::last_error());
-    }
-    let len = usize::try_from(count).unwrap_or(0);
-    if len == 0 {
-        return Ok(Vec::new());
-    }
-    let mut params = vec![
-        sys::_virNodeMemoryStats {
-            field: [0; 80],
-            value: 0,
-        };
-        len
-    ];
-    // SAFETY: `params` holds `count` caller-owned entries that libvirt fills in; nothing is
-    // allocated by libvirt, so nothing needs freeing.
-    let rc = unsafe {
-        sys::virNodeGetMemoryStats(
-            conn.as_ptr(),
-            sys::VIR_NODE_MEMORY_STATS_ALL_CELLS,
-            params.as_mut_ptr(),
-            &mut count,
-            0,
-        )
-    };
-    if rc < 0 {
-        return Err(VirtError::last_error());
-    }
-    let filled = usize::try_from(count).unwrap_or(0).min(len);
-    Ok(params[..filled]
-        .iter()
-        .map(|p| {
-            // SAFETY: libvirt writes a NUL-terminated name into the 80-byte field (its declared
-            // VIR_NODE_MEMORY_STATS_FIELD_LENGTH); the array was zeroed so it is terminated anyway.
-            let name = unsafe { borrowed_string(p.field.as_ptr()) }.unwrap_or_default();
-            (name, p.value.saturating_mul(1024))
-        })
+    let kib: Vec<(String, u64)> = node_params!(
+        conn,
+        sys::virNodeGetMemoryStats,
+        sys::VIR_NODE_MEMORY_STATS_ALL_CELLS,
+        _virNodeMemoryStats
+    )?;
+    Ok(kib
+        .into_iter()
+        .map(|(name, v)| (name, v.saturating_mul(1024)))
         .collect())
+}
+
+/// Cumulative host CPU times in nanoseconds from `virNodeGetCPUStats` over all CPUs
+/// (`kernel`, `user`, `idle`, `iowait`, … as the driver reports them).
+pub fn node_cpu_stats(conn: &Connect) -> Result<Vec<(String, u64)>, VirtError> {
+    node_params!(
+        conn,
+        sys::virNodeGetCPUStats,
+        sys::VIR_NODE_CPU_STATS_ALL_CPUS,
+        _virNodeCPUStats
+    )
 }
 
 /// Capacity, allocation and physical size of one disk (`virDomainGetBlockInfo`), or libvirt's

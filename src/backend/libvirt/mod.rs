@@ -8,6 +8,7 @@ mod error;
 pub mod ffi;
 mod inventory;
 mod operations;
+pub mod stats;
 pub mod status;
 mod thread;
 pub mod xml;
@@ -20,7 +21,7 @@ use tokio::sync::{Mutex, mpsc};
 use crate::backend::{
     Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction,
 };
-use crate::model::{Flavor, HostInfo, InstanceDetail, Listing, ResourceKind};
+use crate::model::{Flavor, HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
 pub use ffi::{DomainStats, StatValue};
 use thread::ConnectionThread;
@@ -42,6 +43,7 @@ pub struct LibvirtBackend {
     opts: Arc<LibvirtOptions>,
     thread: ConnectionThread,
     events: Mutex<mpsc::UnboundedReceiver<String>>,
+    stats: Arc<stats::StatsState>,
 }
 
 impl LibvirtBackend {
@@ -55,6 +57,7 @@ impl LibvirtBackend {
             opts,
             thread,
             events: Mutex::new(rx),
+            stats: Arc::new(stats::StatsState::default()),
         })
     }
 
@@ -170,5 +173,12 @@ impl Backend for LibvirtBackend {
 
     async fn connection_state(&self) -> ConnectionState {
         self.thread.state()
+    }
+
+    async fn sample_stats(&self, focus: Vec<String>) -> Result<StatsSample, BackendError> {
+        let state = Arc::clone(&self.stats);
+        self.thread
+            .call(move |s| stats::sample(s, &state, &focus))
+            .await
     }
 }

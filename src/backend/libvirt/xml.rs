@@ -24,6 +24,8 @@ pub struct DomainXml {
     pub consoles: Vec<ConsoleXml>,
     /// Present when Nova created the domain.
     pub nova: Option<NovaXml>,
+    /// `<memballoon model=…>`; `None` without the element, `Some("none")` when disabled.
+    pub memballoon: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -273,6 +275,9 @@ pub fn parse_domain(xml: &str) -> Result<DomainXml, String> {
             .collect(),
         consoles,
         nova: child(root, "metadata").and_then(parse_nova),
+        memballoon: device_list("memballoon")
+            .first()
+            .map(|b| b.attribute("model").unwrap_or("virtio").to_string()),
     })
 }
 
