@@ -389,7 +389,10 @@ fn monitor_opens_samples_only_what_is_on_screen_and_closes() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
     let id = select(&mut state, "web-01");
-    assert!(!state.wants_stats(), "nothing shows statistics on the plain table");
+    assert!(
+        !state.wants_stats(),
+        "nothing shows statistics on the plain table"
+    );
     let effects = update::on_key(&mut state, key('m'));
     assert_eq!(state.monitor_view.as_deref(), Some(id.as_str()));
     assert!(matches!(
@@ -403,7 +406,11 @@ fn monitor_opens_samples_only_what_is_on_screen_and_closes() {
     let rates = &state.monitor.latest[&id];
     // The test driver's own figures: a clock-driven CPU time, so a rate exists.
     assert!(rates.cpu_of_vcpus.is_some());
-    assert!(state.monitor.basis.contains("test driver"), "{}", state.monitor.basis);
+    assert!(
+        state.monitor.basis.contains("test driver"),
+        "{}",
+        state.monitor.basis
+    );
     update::on_action(&mut state, Action::Back);
     assert!(state.monitor_view.is_none());
     assert!(!state.wants_stats());

@@ -213,3 +213,131 @@ fn cjk_names_keep_columns_aligned() {
     let col = |l: &str| unicode_width::UnicodeWidthStr::width(&l[..l.find("m1.").unwrap()]);
     assert_eq!(col(&line("数据库-主")), col(&line("web-01")));
 }
+
+/// A deterministic series of samples for one instance: a steady 40 % CPU, a guest using 1 GiB,
+/// 1 MiB/s of disk reads and 10 KiB/s of network traffic, then a restart (counters reset).
+fn feed_monitor(state: &mut AppState, id: &str, with_memory: bool) {
+    use std::time::{Duration, Instant};
+    use yun::model::{
+        DiskCounters, HostCounters, InstanceCounters, MemoryCounters, NicCounters, StatsSample,
+    };
+    let t0 = Instant::now();
+    state.monitor = yun::monitor::Monitor::new(Duration::from_secs(1), Duration::from_secs(60), t0);
+    for i in 0..40u64 {
+        let k = if i < 30 { i } else { i - 30 };
+        let counters = InstanceCounters {
+            id: id.to_string(),
+            vcpus: 2,
+            cpu_time_ns: Some(k * 800_000_000),
+            vcpu_time_ns: vec![k * 500_000_000, k * 300_000_000],
+            memory: Some(MemoryCounters {
+                allocated: 2 << 30,
+                rss: Some(1536 << 20),
+                guest_available: with_memory.then_some(2 << 30),
+                guest_unused: with_memory.then_some(768 << 20),
+                guest_disk_caches: with_memory.then_some(256 << 20),
+            }),
+            disks: vec![DiskCounters {
+                name: "vda".into(),
+                read_bytes: k << 20,
+                write_bytes: k << 18,
+                read_reqs: k * 256,
+                write_reqs: k * 64,
+            }],
+            nics: vec![NicCounters {
+                name: "tap-web01".into(),
+                rx_bytes: k * 10_240,
+                tx_bytes: k * 5_120,
+                rx_packets: k * 10,
+                tx_packets: k * 5,
+                ..NicCounters::default()
+            }],
+            missing: if with_memory {
+                Vec::new()
+            } else {
+                vec![(
+                    "memory".into(),
+                    "no balloon device: the guest cannot report its memory".into(),
+                )]
+            },
+        };
+        let sample = StatsSample {
+            instances: vec![counters],
+            host: HostCounters {
+                cpus: 16,
+                cpu_busy_ns: Some(i * 4_000_000_000),
+                cpu_total_ns: Some(i * 16_000_000_000),
+                memory_total: 64 << 30,
+                memory_free: Some(40 << 30),
+                missing: Vec::new(),
+            },
+            basis: "libvirt bulk statistics (one call per tick)".into(),
+        };
+        state.monitor.ingest(t0 + Duration::from_secs(i), sample);
+    }
+}
+
+#[test]
+fn monitor_pane_with_data_missing_data_and_narrow() {
+    let demo = Demo::open(false);
+    for lang in [Lang::En, Lang::Zh] {
+        let theme = Theme::default_theme();
+        let mut state = demo.state(lang);
+        let id = state
+            .data
+            .instances
+            .iter()
+            .find(|i| i.name == "web-01")
+            .unwrap()
+            .id
+            .clone();
+        state
+            .tables
+            .get_mut(&ResourceKind::Instances)
+            .unwrap()
+            .select_id(&id);
+        update::on_action(&mut state, Action::Monitor);
+        feed_monitor(&mut state, &id, true);
+        let name = lang_name(lang);
+        insta::assert_snapshot!(
+            format!("monitor_{name}_140x44"),
+            render(&mut state, &theme, 140, 44)
+        );
+        insta::assert_snapshot!(
+            format!("monitor_{name}_80x24"),
+            render(&mut state, &theme, 80, 24)
+        );
+        feed_monitor(&mut state, &id, false);
+        insta::assert_snapshot!(
+            format!("monitor_no_balloon_{name}_120x40"),
+            render(&mut state, &theme, 120, 40)
+        );
+        // A shut-off instance: the pane says so instead of showing zeros.
+        let off = state
+            .data
+            .instances
+            .iter()
+            .find(|i| i.name == "build-box")
+            .unwrap()
+            .id
+            .clone();
+        state.monitor_view = Some(off);
+        insta::assert_snapshot!(
+            format!("monitor_not_running_{name}_100x20"),
+            render(&mut state, &theme, 100, 24)
+        );
+        // The Overview's host figures and top list, and the Instances columns.
+        state.monitor_view = None;
+        update::on_action(&mut state, Action::GoTab(ResourceKind::Overview));
+        insta::assert_snapshot!(
+            format!("overview_live_{name}_120x40"),
+            render(&mut state, &theme, 120, 40)
+        );
+        update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
+        update::on_action(&mut state, Action::ToggleStatsColumns);
+        insta::assert_snapshot!(
+            format!("instances_live_{name}_160x30"),
+            render(&mut state, &theme, 160, 30)
+        );
+    }
+}

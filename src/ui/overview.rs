@@ -44,16 +44,8 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     .areas(area);
     let [host_area, inst_area] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
-    let [top_area, right] =
+    let [top_area, pools_area] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
-    let pool_rows = u16::try_from(ov.pools.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(2);
-    let [pools_area, nets_area] = Layout::vertical([
-        Constraint::Min(pool_rows.min(right.height.saturating_sub(3))),
-        Constraint::Length(3),
-    ])
-    .areas(right);
     draw_top(frame, state, theme, top_area);
 
     let muted = theme.muted();
@@ -137,10 +129,25 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             Span::styled(n.to_string(), Style::default().fg(theme.fg)),
         ]));
     }
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {} ", Msg::OverviewNetworks.text(lang)), muted),
+        Span::styled(
+            if ov.active_networks.is_empty() {
+                "—".to_string()
+            } else {
+                ov.active_networks.join(", ")
+            },
+            Style::default().fg(theme.fg),
+        ),
+    ]));
     let outer = block(Msg::OverviewInstances.text(lang).to_string(), theme);
     let inner = outer.inner(inst_area);
     frame.render_widget(outer, inst_area);
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        inner,
+    );
 
     // Allocation against the host (overcommit): the bar is what runs, the label says the rest.
     let outer = block(Msg::OverviewAllocation.text(lang).to_string(), theme);
@@ -239,22 +246,6 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             ),
         );
     }
-
-    // Networks.
-    let outer = block(Msg::OverviewNetworks.text(lang).to_string(), theme);
-    let inner = outer.inner(nets_area);
-    frame.render_widget(outer, nets_area);
-    let text = if ov.active_networks.is_empty() {
-        "—".to_string()
-    } else {
-        ov.active_networks.join(", ")
-    };
-    frame.render_widget(
-        Paragraph::new(text)
-            .style(Style::default().fg(theme.fg))
-            .wrap(ratatui::widgets::Wrap { trim: true }),
-        inner,
-    );
 }
 
 /// A top-like list of running instances, sorted by CPU, memory, disk or network (virt-top).
