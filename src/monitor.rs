@@ -288,6 +288,8 @@ impl Series {
 /// The history of one instance's charted figures.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InstanceHistory {
+    /// When the instance last had figures (seconds since the monitor started).
+    last_seen: f64,
     pub cpu_of_vcpus: Series,
     pub cpu_of_host: Series,
     pub memory: Series,
@@ -300,6 +302,7 @@ pub struct InstanceHistory {
 impl InstanceHistory {
     fn new(capacity: usize) -> Self {
         Self {
+            last_seen: 0.0,
             cpu_of_vcpus: Series::with_capacity(capacity),
             cpu_of_host: Series::with_capacity(capacity),
             memory: Series::with_capacity(capacity),
@@ -368,14 +371,19 @@ impl Monitor {
             None => (Duration::ZERO, None),
         };
         let host = &sample.host;
+        // Index the previous sample once: a lookup per instance, not a scan.
+        let previous: HashMap<&str, &InstanceCounters> = prev
+            .map(|p| p.instances.iter().map(|i| (i.id.as_str(), i)).collect())
+            .unwrap_or_default();
         let mut latest = HashMap::with_capacity(sample.instances.len());
         for cur in &sample.instances {
-            let p = prev.and_then(|p| p.instances.iter().find(|i| i.id == cur.id));
+            let p = previous.get(cur.id.as_str()).copied();
             let r = rates(p, cur, dt, host.cpus);
             let h = self
                 .history
                 .entry(cur.id.clone())
                 .or_insert_with(|| InstanceHistory::new(capacity));
+            h.last_seen = t;
             h.cpu_of_vcpus.push(t, r.cpu_of_vcpus);
             h.cpu_of_host.push(t, r.cpu_of_host);
             h.memory.push(t, r.memory.charted());
@@ -385,7 +393,8 @@ impl Monitor {
             h.net_tx.push(t, r.net_tx_bps);
             latest.insert(cur.id.clone(), r);
         }
-        // Instances that stopped keep their history (it scrolls out) but no current rates.
+        // Instances that stopped keep their history until it scrolls out, but no current rates.
+        let window = self.window.as_secs_f64();
         self.history.retain(|id, h| {
             if !latest.contains_key(id) {
                 h.cpu_of_vcpus.push(t, None);
@@ -396,7 +405,7 @@ impl Monitor {
                 h.net_rx.push(t, None);
                 h.net_tx.push(t, None);
             }
-            h.cpu_of_vcpus.points.iter().any(|(_, v)| v.is_some()) || latest.contains_key(id)
+            t - h.last_seen <= window
         });
         self.latest = latest;
 

@@ -189,3 +189,73 @@ fn lifecycle_events_arrive_from_the_real_daemon() {
     virsh(&uri, &["resume", GUEST]);
     assert!(changed.contains(&id), "{changed:?}");
 }
+
+/// `cpu.time` of the guest from `virsh domstats --cpu-total`, in nanoseconds.
+fn virsh_cpu_time(uri: &str) -> u64 {
+    virsh(uri, &["domstats", "--cpu-total", GUEST])
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("cpu.time="))
+        .and_then(|v| v.parse().ok())
+        .expect("cpu.time in virsh domstats")
+}
+
+#[test]
+fn monitor_cpu_agrees_with_virsh_domstats_and_io_counters_move() {
+    use yun::monitor::Monitor;
+    let Some(uri) = uri() else { return };
+    let (rt, b) = (rt(), backend(&uri));
+    let id = virsh(&uri, &["domuuid", GUEST]).trim().to_string();
+    wait_for(&rt, &b, &InstanceStatus::Active);
+    // Let a freshly started guest get past its boot before measuring.
+    std::thread::sleep(Duration::from_secs(2));
+
+    let mut monitor = Monitor::new(
+        Duration::from_secs(1),
+        Duration::from_secs(60),
+        Instant::now(),
+    );
+    let virsh_a = (virsh_cpu_time(&uri), Instant::now());
+    let a = rt.block_on(b.sample_stats(vec![id.clone()])).unwrap();
+    let taken_a = Instant::now();
+    std::thread::sleep(Duration::from_secs(4));
+    let virsh_b = (virsh_cpu_time(&uri), Instant::now());
+    let b_sample = rt.block_on(b.sample_stats(vec![id.clone()])).unwrap();
+    let taken_b = Instant::now();
+
+    assert!(a.basis.contains("bulk"), "{}", a.basis);
+    let ca = a.instances.iter().find(|c| c.id == id).unwrap().clone();
+    let cb = b_sample
+        .instances
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap()
+        .clone();
+    monitor.ingest(taken_a, a);
+    monitor.ingest(taken_b, b_sample);
+    let ours = monitor.latest[&id].cpu_of_vcpus.expect("a CPU figure");
+    let theirs = (virsh_b.0 - virsh_a.0) as f64
+        / virsh_b.1.duration_since(virsh_a.1).as_secs_f64()
+        / 1e9
+        / f64::from(cb.vcpus.max(1))
+        * 100.0;
+    eprintln!("CPU % of vCPUs: yun {ours:.1}, virsh domstats {theirs:.1}");
+    assert!(ours > 0.0);
+    assert!(
+        (ours - theirs).abs() <= 5.0,
+        "yun {ours:.1} % vs virsh {theirs:.1} %"
+    );
+
+    // The guest writes to its disk every 2 s and pings the bridge every second.
+    let moved = |f: fn(&yun::model::InstanceCounters) -> u64| f(&cb) > f(&ca);
+    assert!(moved(|c| c
+        .nics
+        .iter()
+        .map(|n| n.rx_packets + n.tx_packets)
+        .sum()));
+    assert!(moved(|c| c
+        .disks
+        .iter()
+        .map(|d| d.write_reqs + d.read_reqs)
+        .sum()));
+    assert!(monitor.latest[&id].memory.charted().is_some());
+}

@@ -55,69 +55,106 @@ fn uint(v: &StatValue) -> Option<u64> {
     }
 }
 
-/// Counters of one domain from its bulk statistics record (pure; unit-tested).
+/// Counters of one domain from its bulk statistics record (pure; unit-tested). One pass over
+/// the record, no per-key allocation: at a thousand domains this runs every tick.
 pub fn counters_from_record(record: &DomainStats) -> InstanceCounters {
-    let map: HashMap<&str, &StatValue> =
-        record.values.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let get = |key: &str| map.get(key).and_then(|v| uint(v));
-    let text = |key: &str| match map.get(key) {
-        Some(StatValue::Text(t)) => Some(t.clone()),
-        _ => None,
-    };
-    let vcpus = get("vcpu.current").unwrap_or(0);
-    let vcpu_time_ns = (0..vcpus)
-        .map_while(|i| get(&format!("vcpu.{i}.time")))
-        .collect();
-    let kib = |key: &str| get(key).map(|v| v.saturating_mul(1024));
-    let memory = kib("balloon.current").map(|allocated| MemoryCounters {
-        allocated,
-        rss: kib("balloon.rss"),
-        guest_available: kib("balloon.available"),
-        guest_unused: kib("balloon.unused"),
-        guest_disk_caches: kib("balloon.disk_caches"),
-    });
-    let disks = (0..get("block.count").unwrap_or(0))
-        .map(|i| {
-            let f = |s: &str| get(&format!("block.{i}.{s}")).unwrap_or(0);
-            DiskCounters {
-                name: text(&format!("block.{i}.name")).unwrap_or_else(|| format!("disk{i}")),
-                read_bytes: f("rd.bytes"),
-                write_bytes: f("wr.bytes"),
-                read_reqs: f("rd.reqs"),
-                write_reqs: f("wr.reqs"),
-            }
-        })
-        .collect();
-    let nics = (0..get("net.count").unwrap_or(0))
-        .map(|i| {
-            let f = |s: &str| get(&format!("net.{i}.{s}")).unwrap_or(0);
-            NicCounters {
-                name: text(&format!("net.{i}.name")).unwrap_or_else(|| format!("net{i}")),
-                rx_bytes: f("rx.bytes"),
-                tx_bytes: f("tx.bytes"),
-                rx_packets: f("rx.pkts"),
-                tx_packets: f("tx.pkts"),
-                rx_errors: f("rx.errs"),
-                tx_errors: f("tx.errs"),
-                rx_drops: f("rx.drop"),
-                tx_drops: f("tx.drop"),
-            }
-        })
-        .collect();
-    let mut missing = Vec::new();
-    if get("cpu.time").is_none() {
-        missing.push(("cpu".into(), "the driver reports no CPU time".into()));
+    fn slot<T: Default>(v: &mut Vec<T>, i: usize) -> Option<&mut T> {
+        // Indices come from the daemon; refuse absurd ones rather than allocate for them.
+        if i > 4096 {
+            return None;
+        }
+        if v.len() <= i {
+            v.resize_with(i + 1, T::default);
+        }
+        v.get_mut(i)
     }
-    InstanceCounters {
+    let mut c = InstanceCounters {
         id: record.uuid.clone(),
-        vcpus: u32::try_from(vcpus).unwrap_or(u32::MAX),
-        cpu_time_ns: get("cpu.time"),
-        vcpu_time_ns,
-        memory,
-        disks,
-        nics,
-        missing,
+        ..InstanceCounters::default()
+    };
+    let mut vcpus = 0u64;
+    let mut vcpu_times: Vec<Option<u64>> = Vec::new();
+    let (mut current, mut rss, mut available, mut unused, mut caches) =
+        (None, None, None, None, None);
+    for (key, value) in &record.values {
+        let n = uint(value);
+        let mut parts = key.splitn(3, '.');
+        let (Some(group), Some(second)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let rest = parts.next();
+        match (group, second, rest) {
+            ("cpu", "time", None) => c.cpu_time_ns = n,
+            ("vcpu", "current", None) => vcpus = n.unwrap_or(0),
+            ("vcpu", index, Some("time")) => {
+                if let Some(t) = index.parse().ok().and_then(|i| slot(&mut vcpu_times, i)) {
+                    *t = n;
+                }
+            }
+            ("balloon", "current", None) => current = n,
+            ("balloon", "rss", None) => rss = n,
+            ("balloon", "available", None) => available = n,
+            ("balloon", "unused", None) => unused = n,
+            ("balloon", "disk_caches", None) => caches = n,
+            ("block", index, Some(field)) => {
+                let Some(d) = index.parse().ok().and_then(|i| slot(&mut c.disks, i)) else {
+                    continue;
+                };
+                match (field, value) {
+                    ("name", StatValue::Text(t)) => d.name.clone_from(t),
+                    ("rd.bytes", _) => d.read_bytes = n.unwrap_or(0),
+                    ("wr.bytes", _) => d.write_bytes = n.unwrap_or(0),
+                    ("rd.reqs", _) => d.read_reqs = n.unwrap_or(0),
+                    ("wr.reqs", _) => d.write_reqs = n.unwrap_or(0),
+                    _ => {}
+                }
+            }
+            ("net", index, Some(field)) => {
+                let Some(nic) = index.parse().ok().and_then(|i| slot(&mut c.nics, i)) else {
+                    continue;
+                };
+                let v = n.unwrap_or(0);
+                match (field, value) {
+                    ("name", StatValue::Text(t)) => nic.name.clone_from(t),
+                    ("rx.bytes", _) => nic.rx_bytes = v,
+                    ("tx.bytes", _) => nic.tx_bytes = v,
+                    ("rx.pkts", _) => nic.rx_packets = v,
+                    ("tx.pkts", _) => nic.tx_packets = v,
+                    ("rx.errs", _) => nic.rx_errors = v,
+                    ("tx.errs", _) => nic.tx_errors = v,
+                    ("rx.drop", _) => nic.rx_drops = v,
+                    ("tx.drop", _) => nic.tx_drops = v,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
     }
+    c.vcpus = u32::try_from(vcpus).unwrap_or(u32::MAX);
+    c.vcpu_time_ns = vcpu_times.into_iter().map_while(|t| t).collect();
+    let kib = |v: Option<u64>| v.map(|v| v.saturating_mul(1024));
+    c.memory = kib(current).map(|allocated| MemoryCounters {
+        allocated,
+        rss: kib(rss),
+        guest_available: kib(available),
+        guest_unused: kib(unused),
+        guest_disk_caches: kib(caches),
+    });
+    for (i, d) in c.disks.iter_mut().enumerate() {
+        if d.name.is_empty() {
+            d.name = format!("disk{i}");
+        }
+    }
+    for (i, n) in c.nics.iter_mut().enumerate() {
+        if n.name.is_empty() {
+            n.name = format!("net{i}");
+        }
+    }
+    if c.cpu_time_ns.is_none() {
+        c.missing
+            .push(("cpu".into(), "the driver reports no CPU time".into()));
+    }
+    c
 }
 
 /// Whether a record carries counters at all (the test driver's carry only `state.*`).
