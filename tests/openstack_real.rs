@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use yun::backend::openstack::{Discovery, OpenStackBackend, OpenStackOptions, clouds};
+use yun::backend::openstack::{Discovery, NewServer, OpenStackBackend, OpenStackOptions, clouds};
 use yun::backend::{Backend, InstanceAction};
 use yun::model::{Listing, ResourceKind};
 
@@ -99,6 +99,19 @@ async fn real_cloud_lists_every_kind_and_matches_the_cli() {
         eprintln!("{kind:?}: {}", serde_json::to_string(&l).unwrap().len());
         assert_eq!(b.skipped_rows(), 0, "{kind:?}");
     }
+    eprintln!(
+        "compute {:?}, volume {:?}, region {:?}, project {:?}",
+        b.compute_microversion(),
+        b.volume_microversion(),
+        b.current_region(),
+        b.current_project()
+    );
+    b.set_all_projects(true);
+    if let Err(e) = b.list(ResourceKind::Instances).await {
+        // Non-admins may not list every project.
+        eprintln!("all projects: {e}");
+    }
+    b.set_all_projects(false);
     let Listing::Flavors(f) = b.list(ResourceKind::Flavors).await.unwrap() else {
         panic!()
     };
@@ -127,42 +140,66 @@ async fn real_cloud_lists_every_kind_and_matches_the_cli() {
         host.hypervisor
     );
     assert!(!b.regions().await.unwrap().is_empty());
-    assert!(!b.projects().await.unwrap().is_empty());
+    let projects = b.projects().await.unwrap();
+    assert!(!projects.is_empty());
+    let (pid, _) = b.current_project();
+    if let Some(other) = projects.iter().find(|p| p.id != pid) {
+        b.switch(None, Some(other.id.clone())).await.unwrap();
+        assert_eq!(b.current_project().0, other.id);
+        b.list(ResourceKind::Instances).await.unwrap();
+        b.list(ResourceKind::Overview).await.unwrap();
+    }
 }
 
 #[tokio::test]
 async fn real_cloud_server_lifecycle_through_perform() {
     let Some(cloud) = cloud() else { return };
     let b = backend(&cloud).await;
-    let Some(_) = cli() else {
-        eprintln!("no openstack CLI: skipping the lifecycle (it creates the server with the CLI)");
-        return;
+    let Listing::Flavors(f) = b.list(ResourceKind::Flavors).await.unwrap() else {
+        panic!()
     };
-    let name = format!("yun-test-{}", std::process::id());
-    let created = cli_json(
-        &cloud,
-        &[
-            "server",
-            "create",
-            "--flavor",
+    let Listing::Images(i) = b.list(ResourceKind::Images).await.unwrap() else {
+        panic!()
+    };
+    let Listing::Networks(n) = b.list(ResourceKind::Networks).await.unwrap() else {
+        panic!()
+    };
+    let id_of = |found: Option<String>, what: &str| found.unwrap_or_else(|| panic!("no {what}"));
+    let new = NewServer {
+        name: format!("yun-test-{}", std::process::id()),
+        flavor_id: id_of(
+            f.into_iter().find(|f| f.name == "m1.tiny").map(|f| f.id),
             "m1.tiny",
-            "--image",
+        ),
+        image_id: id_of(
+            i.into_iter()
+                .find(|i| i.name == "cirros-tiny")
+                .map(|i| i.id),
             "cirros-tiny",
-            "--network",
+        ),
+        network_ids: vec![id_of(
+            n.into_iter().find(|n| n.name == "private").map(|n| n.id),
             "private",
-            &name,
-        ],
-    )
-    .expect("server create");
-    let id = created
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap()
-        .to_string();
+        )],
+        key_name: None,
+    };
+    let id = b.create_server(&new).await.unwrap();
     wait_for(&b, &id, "ACTIVE").await;
     let detail = b.instance_detail(&id).await.unwrap();
-    assert_eq!(detail.name, name);
+    assert_eq!(detail.name, new.name);
     assert!(detail.document.contains(&id));
+    assert!(
+        detail
+            .extra
+            .iter()
+            .any(|(k, v)| k == "image" && v == "cirros-tiny"),
+        "{:?}",
+        detail.extra
+    );
+    match b.server_diagnostics(&id).await {
+        Ok(d) => eprintln!("diagnostics: {d:?}"),
+        Err(e) => assert!(e.to_string().contains("admin role"), "{e}"),
+    }
     for (action, want) in [
         (InstanceAction::Pause, "PAUSED"),
         (InstanceAction::Resume, "ACTIVE"),
