@@ -481,7 +481,15 @@ async fn flavors_swap_as_integer_and_extra_specs() {
 #[tokio::test]
 async fn images_volumes_networks_and_subviews_across_pages() {
     let c = cloud("2.104").await;
-    mount_instances_new(&c).await;
+    paged(
+        &c.server,
+        "/image/v2/images",
+        "images",
+        &images(),
+        2,
+        Style::Glance,
+    )
+    .await;
     let vol = fixture("cinder/volumes/volumes-list-detailed-response.json")["volumes"][0].clone();
     let mut vols = clone_ids(&[vol], 3);
     vols[1]["attachments"] = json!([{"server_id": "s1", "device": "/dev/vdb", "id": "a"}]);
@@ -559,6 +567,19 @@ async fn images_volumes_networks_and_subviews_across_pages() {
         "ports",
         &ports,
         1,
+        Style::Links,
+    )
+    .await;
+    let names: Vec<Value> = servers_v247()
+        .iter()
+        .map(|s| json!({"id": s["id"], "name": s["name"], "links": []}))
+        .collect();
+    paged(
+        &c.server,
+        "/compute/v2.1/servers",
+        "servers",
+        &names,
+        2,
         Style::Links,
     )
     .await;
@@ -1264,6 +1285,8 @@ async fn malformed_row_is_dropped_and_counted_nulls_and_strings_tolerated() {
     bad_flavor["id"] = json!("s4");
     bad_flavor["OS-EXT-STS:power_state"] = json!([1]);
     rows.push(bad_flavor);
+    // A down-cell partial record (>= 2.69): only id, status, links.
+    rows.push(json!({"id": "s5", "status": "UNKNOWN", "links": []}));
     paged(
         &c.server,
         "/compute/v2.1/servers/detail",
@@ -1286,9 +1309,11 @@ async fn malformed_row_is_dropped_and_counted_nulls_and_strings_tolerated() {
     };
     assert_eq!(
         v.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
-        ["s1", "s2"]
+        ["s1", "s2", "s5"]
     );
     assert_eq!(b.skipped_rows(), 2);
+    assert_eq!(v[2].status, InstanceStatus::Other("UNKNOWN".into()));
+    assert_eq!(v[2].name, "s5");
     assert_eq!(v[1].size.vcpus, 2);
     assert_eq!(v[1].size.ram_bytes, 1024 << 20);
     assert_eq!(v[1].key_name, None);
@@ -1320,4 +1345,41 @@ async fn bad_password_is_one_clear_message_without_the_secret() {
     assert!(text.contains("requires authentication"), "{text}");
     assert!(!text.contains("s3cret"));
     assert!(!format!("{e:?}").contains("s3cret"));
+}
+
+#[tokio::test]
+async fn regions_projects_and_switching_project() {
+    let c = cloud("2.104").await;
+    Mock::given(method("GET"))
+        .and(path("/v3/auth/projects"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        "links": {"self": "x", "next": null, "previous": null},
+        "projects": [
+            {"id": "p-demo", "name": "demo", "domain_id": "default", "enabled": true},
+            {"id": PROJECT, "name": "admin", "domain_id": "default", "enabled": true}
+        ]})))
+        .mount(&c.server)
+        .await;
+    let b = c.backend().await;
+    assert_eq!(b.regions().await.unwrap(), ["RegionOne"]);
+    let p = b.projects().await.unwrap();
+    assert_eq!(
+        p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["admin", "demo"]
+    );
+    b.switch(None, Some("p-demo".into())).await.unwrap();
+    let reqs = c.server.received_requests().await.unwrap();
+    let bodies = token_requests(&reqs);
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(
+        bodies[1]["auth"]["scope"],
+        json!({"project": {"id": "p-demo"}})
+    );
+    // An unknown region is refused and the backend stays where it was.
+    let e = b.switch(Some("Nowhere".into()), None).await.unwrap_err();
+    assert!(
+        e.to_string().contains("Nowhere") && e.to_string().contains("RegionOne"),
+        "{e}"
+    );
+    assert_eq!(b.current_region().as_deref(), Some("RegionOne"));
 }

@@ -149,12 +149,21 @@ impl Session {
         *self.token.lock().await = None;
     }
 
-    /// Forget the token (next call authenticates again).
-    pub async fn drop_token(&self) {
-        *self.token.lock().await = None;
+    /// Forget a token the cloud refused (memory and cache), unless another request already
+    /// replaced it, so concurrent 401s authenticate only once.
+    pub async fn drop_token(&self, refused: &Secret) {
+        let mut slot = self.token.lock().await;
+        if slot.as_ref().is_some_and(|t| t.value != *refused) {
+            return;
+        }
+        *slot = None;
         if let Some(path) = self.cache_file() {
             let _ = std::fs::remove_file(path);
         }
+    }
+
+    pub fn project_override(&self) -> Option<String> {
+        lock(&self.project_override).clone()
     }
 
     /// The current token: cached in memory, then on disk, else a fresh one.
@@ -275,7 +284,7 @@ impl Session {
             if status == StatusCode::UNAUTHORIZED && !reauthed {
                 tracing::info!("{service}: 401, authenticating again");
                 reauthed = true;
-                self.drop_token().await;
+                self.drop_token(&token.value).await;
                 continue;
             }
             if status == StatusCode::SERVICE_UNAVAILABLE

@@ -316,6 +316,7 @@ impl OpenStackBackend {
         region: Option<String>,
         project_id: Option<String>,
     ) -> Result<(), BackendError> {
+        let previous = self.session.project_override();
         if let Some(p) = project_id {
             if matches!(
                 self.session.config.auth,
@@ -329,10 +330,19 @@ impl OpenStackBackend {
             self.session.drop_token_in_memory().await;
         }
         let region = region.or_else(|| read(&self.region));
-        let endpoints = discover(&self.session, region.as_deref()).await?;
-        write(&self.region, region);
-        write(&self.endpoints, Arc::new(endpoints));
-        Ok(())
+        match discover(&self.session, region.as_deref()).await {
+            Ok(endpoints) => {
+                write(&self.region, region);
+                write(&self.endpoints, Arc::new(endpoints));
+                Ok(())
+            }
+            Err(e) => {
+                // Keep working in the project we were in.
+                self.session.set_project_override(previous);
+                self.session.drop_token_in_memory().await;
+                Err(e)
+            }
+        }
     }
 
     pub fn set_all_projects(&self, on: bool) {
@@ -498,10 +508,25 @@ impl OpenStackBackend {
             .await
     }
 
-    /// Server names by id (for volumes, floating IPs, ports); empty when the list fails.
+    /// Server names by id (for volumes, floating IPs, ports) from the cheap `/servers` list;
+    /// empty when the list fails.
     async fn server_names(&self, e: &Endpoints) -> HashMap<String, String> {
         let mut skipped = 0;
-        match self.servers_raw(e).await {
+        let mut url = format!("{}/servers", e.compute);
+        if self.all_projects() {
+            url.push_str("?all_tenants=1");
+        }
+        let list = self
+            .session
+            .list_all(
+                "compute",
+                &url,
+                "servers",
+                &e.compute_headers(),
+                Paging::Links,
+            )
+            .await;
+        match list {
             Ok(v) => de::rows::<compute::ServerDto>("server", v, &mut skipped)
                 .into_iter()
                 .filter_map(|s| Some((s.id?, s.name.unwrap_or_default())))
