@@ -549,4 +549,62 @@ mod tests {
         let e = load(None, &d).unwrap_err();
         assert!(e.contains("OS_USERNAME"), "{e}");
     }
+
+    #[test]
+    fn search_order_and_explicit_file() {
+        let first = tempfile::tempdir().unwrap();
+        let second = tempfile::tempdir().unwrap();
+        let yaml = |url: &str| {
+            format!(
+                "clouds:\n  c:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: {url}\n      application_credential_id: id1\n      application_credential_secret: sec\n    verify: false\n    interface: internalURL\n"
+            )
+        };
+        std::fs::write(second.path().join("clouds.yaml"), yaml("http://second")).unwrap();
+        let d = Discovery {
+            env: env(&[]),
+            dirs: vec![first.path().to_path_buf(), second.path().to_path_buf()],
+        };
+        let c = load(Some("c"), &d).unwrap();
+        assert_eq!(c.auth_url, "http://second");
+        assert!(!c.verify);
+        assert_eq!(c.interface, "internal");
+        assert!(matches!(c.auth, AuthMethod::ApplicationCredential { .. }));
+        assert!(!format!("{c:?}").contains("sec\""));
+        std::fs::write(first.path().join("clouds.yaml"), yaml("http://first")).unwrap();
+        assert_eq!(load(Some("c"), &d).unwrap().auth_url, "http://first");
+        let explicit = second.path().join("clouds.yaml");
+        let d = Discovery {
+            env: env(&[("OS_CLIENT_CONFIG_FILE", explicit.to_str().unwrap())]),
+            ..d
+        };
+        assert_eq!(load(Some("c"), &d).unwrap().auth_url, "http://second");
+    }
+
+    #[test]
+    fn token_method_and_unknown_auth_type() {
+        let d = Discovery {
+            env: env(&[
+                ("OS_AUTH_URL", "http://k:5000/v3"),
+                ("OS_AUTH_TYPE", "v3token"),
+                ("OS_TOKEN", "gAAAA"),
+                ("OS_PROJECT_ID", "p1"),
+            ]),
+            dirs: vec![],
+        };
+        let c = load(None, &d).unwrap();
+        assert!(matches!(
+            c.auth,
+            AuthMethod::Token {
+                scope: Scope::Project { .. },
+                ..
+            }
+        ));
+        assert!(!needs_password(&c));
+        assert!(!format!("{c:?}").contains("gAAAA"));
+        let d = Discovery {
+            env: env(&[("OS_AUTH_URL", "http://k"), ("OS_AUTH_TYPE", "saml2")]),
+            dirs: vec![],
+        };
+        assert!(load(None, &d).unwrap_err().contains("saml2"));
+    }
 }
