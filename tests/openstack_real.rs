@@ -9,7 +9,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use yun::backend::openstack::{Discovery, NewServer, OpenStackBackend, OpenStackOptions, clouds};
+use yun::backend::openstack::{
+    AuthMethod, Discovery, NewServer, OpenStackBackend, OpenStackOptions, Scope, Secret, clouds,
+};
 use yun::backend::{Backend, InstanceAction};
 use yun::model::{Listing, ResourceKind};
 
@@ -164,6 +166,11 @@ async fn real_cloud_server_lifecycle_through_perform() {
     let Listing::Networks(n) = b.list(ResourceKind::Networks).await.unwrap() else {
         panic!()
     };
+    let small = f
+        .iter()
+        .find(|f| f.name == "m1.small")
+        .map(|f| f.id.clone())
+        .expect("flavor m1.small");
     let id_of = |found: Option<String>, what: &str| found.unwrap_or_else(|| panic!("no {what}"));
     let new = NewServer {
         name: format!("yun-test-{}", std::process::id()),
@@ -205,12 +212,70 @@ async fn real_cloud_server_lifecycle_through_perform() {
         (InstanceAction::Resume, "ACTIVE"),
         (InstanceAction::Shutdown, "SHUTOFF"),
         (InstanceAction::Start, "ACTIVE"),
+        (InstanceAction::Reboot, "ACTIVE"),
+        (InstanceAction::Suspend, "SUSPENDED"),
+        (InstanceAction::Restore, "ACTIVE"),
+        (
+            InstanceAction::Resize {
+                flavor_id: small.clone(),
+                flavor_name: "m1.small".into(),
+            },
+            "VERIFY_RESIZE",
+        ),
+        (InstanceAction::ConfirmResize, "ACTIVE"),
     ] {
         b.perform(&id, &action)
             .await
             .unwrap_or_else(|e| panic!("{action:?}: {e}"));
         wait_for(&b, &id, want).await;
     }
+    let Listing::Instances(v) = b.list(ResourceKind::Instances).await.unwrap() else {
+        panic!()
+    };
+    let inst = v.into_iter().find(|i| i.id == id).unwrap();
+    assert_eq!(inst.size.flavor.as_deref(), Some("m1.small"));
+    b.perform(&id, &InstanceAction::Lock).await.unwrap();
+    let detail = b.instance_detail(&id).await.unwrap();
+    assert!(
+        detail
+            .extra
+            .iter()
+            .any(|(k, v)| k == "locked" && v == "true"),
+        "{:?}",
+        detail.extra
+    );
+    b.perform(&id, &InstanceAction::Unlock).await.unwrap();
+    let renamed = format!("{}-renamed", new.name);
+    b.perform(
+        &id,
+        &InstanceAction::Rename {
+            name: renamed.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    b.perform(
+        &id,
+        &InstanceAction::SetMetadata {
+            items: vec![("owner".into(), "yun test".into())],
+        },
+    )
+    .await
+    .unwrap();
+    let detail = b.instance_detail(&id).await.unwrap();
+    assert_eq!(detail.name, renamed);
+    assert!(
+        detail
+            .extra
+            .iter()
+            .any(|(k, v)| k == "locked" && v == "false")
+    );
+    assert!(
+        detail
+            .extra
+            .iter()
+            .any(|(k, v)| k == "metadata:owner" && v == "yun test")
+    );
     b.perform(
         &id,
         &InstanceAction::Delete {
@@ -220,4 +285,74 @@ async fn real_cloud_server_lifecycle_through_perform() {
     .await
     .unwrap();
     wait_for(&b, &id, "GONE").await;
+}
+
+/// Token and application-credential auth against the real Keystone (credentials made with the
+/// CLI, deleted afterwards).
+#[tokio::test]
+async fn real_cloud_token_and_application_credential_auth() {
+    let Some(cloud) = cloud() else { return };
+    if cli().is_none() {
+        return;
+    }
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let base = clouds::load(Some(&cloud), &Discovery::standard(env)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let connect = |config: clouds::CloudConfig| {
+        let mut opts = OpenStackOptions::new(config, dir.path().to_path_buf());
+        opts.no_token_cache = true;
+        OpenStackBackend::connect(opts)
+    };
+
+    let issued = cli_json(&cloud, &["token", "issue"]).expect("token issue");
+    let mut config = base.clone();
+    config.auth = AuthMethod::Token {
+        token: Secret::new(issued["id"].as_str().unwrap()),
+        scope: Scope::Project {
+            id: issued["project_id"].as_str().map(str::to_string),
+            name: None,
+            domain_id: None,
+            domain_name: None,
+        },
+    };
+    let b = connect(config).await.unwrap();
+    b.list(ResourceKind::Instances).await.unwrap();
+
+    let name = format!("yun-test-{}", std::process::id());
+    let cred = cli_json(&cloud, &["application", "credential", "create", &name])
+        .expect("application credential create");
+    let mut config = base.clone();
+    config.auth = AuthMethod::ApplicationCredential {
+        id: cred["ID"]
+            .as_str()
+            .or(cred["id"].as_str())
+            .map(str::to_string),
+        name: None,
+        username: None,
+        user_id: None,
+        user_domain_name: None,
+        user_domain_id: None,
+        secret: Secret::new(cred["Secret"].as_str().or(cred["secret"].as_str()).unwrap()),
+    };
+    let result = async {
+        let b = connect(config).await?;
+        b.list(ResourceKind::Flavors).await?;
+        Ok::<_, yun::backend::BackendError>(b.switch(None, Some("other".into())).await.is_err())
+    }
+    .await;
+    // Deleting the credential revokes its tokens, so only after using it.
+    let _ = Command::new(cli().unwrap())
+        .args([
+            "--os-cloud",
+            &cloud,
+            "application",
+            "credential",
+            "delete",
+            &name,
+        ])
+        .output();
+    assert!(
+        result.unwrap(),
+        "an application credential cannot switch project"
+    );
 }
