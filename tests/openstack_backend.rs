@@ -1383,3 +1383,17 @@ async fn regions_projects_and_switching_project() {
     );
     assert_eq!(b.current_region().as_deref(), Some("RegionOne"));
 }
+
+#[tokio::test]
+async fn cacert_problems_and_insecure_mode() {
+    let c = cloud("2.104").await;
+    let mut o = c.options();
+    o.config.cacert = Some("/nonexistent/ca.pem".into());
+    let e = OpenStackBackend::connect(o).await.err().unwrap();
+    assert!(e.to_string().contains("cacert /nonexistent/ca.pem"), "{e}");
+    let mut o = c.options();
+    o.config.verify = false;
+    let b = OpenStackBackend::connect(o).await.unwrap();
+    assert!(b.insecure());
+    assert!(!c.backend().await.insecure());
+}

@@ -135,6 +135,21 @@ async fn real_cloud_lists_every_kind_and_matches_the_cli() {
         ours.sort();
         assert_eq!(ours, cli);
     }
+    let Listing::Overview(o) = b.list(ResourceKind::Overview).await.unwrap() else {
+        panic!()
+    };
+    let names: Vec<&str> = o.quotas.iter().map(|q| q.name.as_str()).collect();
+    for want in [
+        "instances",
+        "cores",
+        "ram",
+        "volumes",
+        "gigabytes",
+        "floating_ips",
+        "security_groups",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
     let host = b.host_info().await.unwrap();
     assert!(
         host.hypervisor.starts_with("OpenStack (compute 2."),
