@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod libvirt;
+pub mod openstack;
 pub mod worker;
 
 use std::future::Future;
