@@ -163,7 +163,7 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || {
                 tick += 1;
-                let s = if tick % 2 == 0 {
+                let s = if tick.is_multiple_of(2) {
                     s1.clone()
                 } else {
                     s2.clone()
