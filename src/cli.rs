@@ -21,8 +21,26 @@ pub struct Cli {
     pub connect: Option<String>,
 
     /// Open the bundled demo host (libvirt's built-in test driver; no hypervisor needed).
-    #[arg(long, conflicts_with = "connect")]
+    #[arg(long, conflicts_with_all = ["connect", "cloud"])]
     pub demo: bool,
+
+    /// An OpenStack cloud from clouds.yaml (without it, plain OS_* variables name the cloud
+    /// when OS_AUTH_URL is set).
+    #[arg(
+        long,
+        env = "OS_CLOUD",
+        value_name = "NAME",
+        conflicts_with = "connect"
+    )]
+    pub cloud: Option<String>,
+
+    /// Cloud: do not reuse or store Keystone tokens across runs.
+    #[arg(long)]
+    pub no_token_cache: bool,
+
+    /// Cloud admins: list the instances of every project.
+    #[arg(long)]
+    pub all_projects: bool,
 
     /// Open the connection read-only and refuse every change.
     #[arg(short = 'r', long)]
@@ -52,7 +70,8 @@ pub struct Cli {
 pub enum Command {
     /// Print a table without starting the console (for scripts).
     List {
-        /// instances, flavors, images, volumes or networks.
+        /// instances (servers), flavors, images, volumes, networks; on a cloud also
+        /// security-groups, floating-ips, ports.
         #[arg(value_parser = parse_kind)]
         what: ResourceKind,
         /// Output format.

@@ -134,6 +134,13 @@ catalogue! {
     KeyNextView => "next sub-view (security groups, floating IPs, ports)", "下一个子视图 (安全组, 浮动IP, 端口)";
     OverviewQuotas => "Limits and usage", "限制与用量";
     Unlimited => "unlimited", "无限制";
+    QuotaInstances => "Instances", "云主机";
+    QuotaCores => "vCPUs", "vCPU";
+    QuotaRam => "RAM", "内存";
+    QuotaVolumes => "Volumes", "云硬盘";
+    QuotaGigabytes => "Volume storage", "云硬盘容量";
+    QuotaFloatingIps => "Floating IPs", "浮动IP";
+    QuotaSecurityGroups => "Security groups", "安全组";
 
     Yes => "yes", "是";
     No => "no", "否";
@@ -222,6 +229,14 @@ catalogue! {
     KeySuspend => "suspend to disk", "挂起到磁盘";
     KeyAutostart => "toggle autostart", "切换自动启动";
     KeyStatsColumns => "CPU and memory columns", "CPU和内存列";
+    KeyLock => "lock / unlock", "锁定 / 解锁";
+    PromptSnapshot => "Name of the snapshot of “{name}”:", "云主机“{name}”的快照名称:";
+    PromptRename => "New name for “{name}”:", "云主机“{name}”的新名称:";
+    PromptMetadata => "Metadata for “{name}” (key=value, separated by spaces):", "云主机“{name}”的元数据 (key=value, 空格分隔):";
+    PromptHint => "Enter: go on    Esc: cancel", "回车: 继续    Esc: 取消";
+    PickFlavorTitle => "Resize “{name}” to", "将“{name}”调整为";
+    PickFlavorHint => "j/k: choose    Enter: resize    Esc: cancel", "j/k: 选择    回车: 调整    Esc: 取消";
+    PromptEmpty => "nothing entered", "未输入内容";
 
     HelpTitle => "Keys", "快捷键";
     HelpContextGlobal => "Everywhere", "全局";
@@ -441,4 +456,19 @@ mod tests {
         let s = Msg::StatusDone.fill(Lang::En, &[("action", "Pause"), ("name", "web-01")]);
         assert_eq!(s, "Pause web-01: done");
     }
+}
+
+/// The dashboard's name for a quota key; unknown keys are shown as they are.
+pub fn quota_title(key: &str, lang: Lang) -> String {
+    let msg = match key {
+        "instances" => Msg::QuotaInstances,
+        "cores" => Msg::QuotaCores,
+        "ram" => Msg::QuotaRam,
+        "volumes" => Msg::QuotaVolumes,
+        "gigabytes" => Msg::QuotaGigabytes,
+        "floating_ips" | "floatingip" => Msg::QuotaFloatingIps,
+        "security_groups" | "security_group" => Msg::QuotaSecurityGroups,
+        other => return other.to_string(),
+    };
+    msg.text(lang).to_string()
 }

@@ -12,6 +12,7 @@ pub fn render(
     listing: &Listing,
     output: OutputFormat,
     lang: Lang,
+    cloud: bool,
 ) -> Result<String, serde_json::Error> {
     if output == OutputFormat::Json {
         let mut text = match listing {
@@ -30,11 +31,11 @@ pub fn render(
     }
     let (header, rows) = match listing {
         Listing::Overview(_) => (Vec::new(), Vec::new()),
-        Listing::Instances(l) => cells(l, &columns::instances(), lang),
-        Listing::Flavors(l) => cells(l, &columns::flavors(), lang),
-        Listing::Images(l) => cells(l, &columns::images(), lang),
-        Listing::Volumes { volumes, .. } => cells(volumes, &columns::volumes(), lang),
-        Listing::Networks(l) => cells(l, &columns::networks(), lang),
+        Listing::Instances(l) => cells(l, &columns::instances(cloud), lang),
+        Listing::Flavors(l) => cells(l, &columns::flavors(cloud), lang),
+        Listing::Images(l) => cells(l, &columns::images(cloud), lang),
+        Listing::Volumes { volumes, .. } => cells(volumes, &columns::volumes(cloud), lang),
+        Listing::Networks(l) => cells(l, &columns::networks(cloud), lang),
         Listing::SecurityGroups(l) => cells(l, &columns::security_groups(), lang),
         Listing::FloatingIps(l) => cells(l, &columns::floating_ips(), lang),
         Listing::Ports(l) => cells(l, &columns::ports(), lang),
@@ -121,7 +122,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_fields_with_commas_and_quotes() {
-        let out = render(&flavors(), OutputFormat::Csv, Lang::En).unwrap();
+        let out = render(&flavors(), OutputFormat::Csv, Lang::En, false).unwrap();
         let mut lines = out.lines();
         assert_eq!(
             lines.next(),
@@ -135,7 +136,7 @@ mod tests {
 
     #[test]
     fn json_has_raw_numbers() {
-        let out = render(&flavors(), OutputFormat::Json, Lang::En).unwrap();
+        let out = render(&flavors(), OutputFormat::Json, Lang::En, false).unwrap();
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v[0]["ram_bytes"], 536_870_912);
     }

@@ -1,7 +1,10 @@
-//! The `yun` binary: parse the command line, connect, then run the console or print a list.
+//! The `yun` binary: parse the command line, connect (libvirt or an OpenStack cloud), then run
+//! the console or print a list.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 use clap::{CommandFactory, FromArgMatches};
 
@@ -9,15 +12,16 @@ use yun::app::run::{self, Exit};
 use yun::app::state::{AppState, Level};
 use yun::backend::Backend;
 use yun::backend::libvirt::LibvirtBackend;
+use yun::backend::openstack::{self, OpenStackBackend, OpenStackOptions};
 use yun::cli::{Cli, Command};
 use yun::config::{Config, Paths};
-use yun::i18n::Msg;
+use yun::i18n::{Lang, Msg};
 use yun::stderr::StderrRedirect;
 use yun::theme::Theme;
 use yun::{launch, list, logging, terminal};
 
 fn main() -> ExitCode {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let paths = Paths::resolve();
     quiet_libvirt(&paths);
     let command = Cli::command().after_help(format!(
@@ -44,30 +48,6 @@ fn main() -> ExitCode {
     if let Some(e) = &config_error {
         tracing::warn!("{e}");
     }
-    let lang = launch::lang(&cli, &config);
-    let uri = match launch::uri(&cli, &paths.state_dir) {
-        Ok(uri) => uri,
-        Err(e) => {
-            eprintln!(
-                "yun: cannot write the demo host file in {}: {e}",
-                paths.state_dir.display()
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    tracing::info!(%uri, readonly = cli.readonly, "connecting");
-    let libvirt_log = paths.state_dir.join("libvirt.log");
-    let quiet = StderrRedirect::to_file(&libvirt_log);
-    let connected = LibvirtBackend::connect(launch::libvirt_options(uri.clone(), &cli, &config));
-    drop(quiet);
-    let backend = match connected {
-        Ok(b) => Arc::new(b),
-        Err(e) => {
-            eprintln!("{}", launch::connect_failure(&uri, &e.to_string()));
-            return ExitCode::FAILURE;
-        }
-    };
-
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -79,10 +59,115 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let ctx = Context {
+        cli,
+        config,
+        config_error,
+        paths,
+        started,
+    };
 
-    if let Some(Command::List { what, output }) = cli.command {
-        let listing = runtime.block_on(backend.list(what));
-        return match listing.map(|l| list::render(&l, output, lang)) {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let wants_cloud = ctx.cli.cloud.is_some()
+        || (!ctx.cli.demo && ctx.cli.connect.is_none() && env.contains_key("OS_AUTH_URL"));
+    let code = if wants_cloud {
+        match connect_cloud(&ctx, env, &runtime) {
+            Ok(backend) => run_with(&ctx, &runtime, Arc::new(backend)),
+            Err(line) => {
+                eprintln!("{line}");
+                ExitCode::FAILURE
+            }
+        }
+    } else {
+        match connect_libvirt(&ctx) {
+            Ok(backend) => run_with(&ctx, &runtime, Arc::new(backend)),
+            Err(line) => {
+                eprintln!("{line}");
+                ExitCode::FAILURE
+            }
+        }
+    };
+    // Background tasks may be blocked in backend calls; do not wait for them.
+    runtime.shutdown_background();
+    code
+}
+
+struct Context {
+    cli: Cli,
+    config: Config,
+    config_error: Option<String>,
+    paths: Paths,
+    started: Instant,
+}
+
+impl Context {
+    fn lang(&self) -> Lang {
+        launch::lang(&self.cli, &self.config)
+    }
+
+    fn libvirt_log(&self) -> std::path::PathBuf {
+        self.paths.state_dir.join("libvirt.log")
+    }
+}
+
+fn connect_libvirt(ctx: &Context) -> Result<LibvirtBackend, String> {
+    let uri = launch::uri(&ctx.cli, &ctx.paths.state_dir).map_err(|e| {
+        format!(
+            "yun: cannot write the demo host file in {}: {e}",
+            ctx.paths.state_dir.display()
+        )
+    })?;
+    tracing::info!(%uri, readonly = ctx.cli.readonly, "connecting");
+    let quiet = StderrRedirect::to_file(&ctx.libvirt_log());
+    let connected =
+        LibvirtBackend::connect(launch::libvirt_options(uri.clone(), &ctx.cli, &ctx.config));
+    drop(quiet);
+    connected.map_err(|e| launch::connect_failure(&uri, &e.to_string()))
+}
+
+fn connect_cloud(
+    ctx: &Context,
+    env: HashMap<String, String>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<OpenStackBackend, String> {
+    let discovery = openstack::Discovery::standard(env);
+    let label = ctx
+        .cli
+        .cloud
+        .clone()
+        .unwrap_or_else(|| "OS_* environment".into());
+    let mut config = openstack::clouds::load(ctx.cli.cloud.as_deref(), &discovery)
+        .map_err(|e| format!("yun: cloud {label}: {e}"))?;
+    if openstack::needs_password(&config) {
+        // Asked on the terminal, never echoed, before the console takes the screen.
+        let prompt = format!("Password for {label}: ");
+        let password = rpassword::prompt_password(prompt)
+            .map_err(|e| format!("yun: cloud {label}: cannot read the password: {e}"))?;
+        openstack::set_password(&mut config, openstack::Secret::new(password));
+    }
+    let mut opts = OpenStackOptions::new(config, openstack::default_cache_dir());
+    opts.readonly = ctx.cli.readonly;
+    opts.no_token_cache = ctx.cli.no_token_cache;
+    opts.all_projects = ctx.cli.all_projects;
+    tracing::info!(cloud = %label, readonly = ctx.cli.readonly, "connecting");
+    runtime
+        .block_on(OpenStackBackend::connect(opts))
+        .map_err(|e| format!("yun: cannot connect to cloud {label}: {e}"))
+}
+
+fn run_with<B: Backend>(
+    ctx: &Context,
+    runtime: &tokio::runtime::Runtime,
+    backend: Arc<B>,
+) -> ExitCode {
+    let lang = ctx.lang();
+    let cloud = matches!(
+        backend.capabilities().command_style,
+        yun::backend::CommandStyle::OpenStack { .. }
+    );
+    if let Some(Command::List { what, output }) = &ctx.cli.command {
+        let listing = runtime.block_on(backend.list(*what));
+        return match listing.map(|l| list::render(&l, *output, lang, cloud)) {
             Ok(Ok(text)) => {
                 print!("{text}");
                 ExitCode::SUCCESS
@@ -98,46 +183,45 @@ fn main() -> ExitCode {
         };
     }
 
-    let theme_name = cli.theme.clone().unwrap_or_else(|| config.theme.clone());
-    let (theme, theme_error) = match Theme::load(&theme_name, Some(&paths.themes_dir())) {
+    let theme_name = ctx
+        .cli
+        .theme
+        .clone()
+        .unwrap_or_else(|| ctx.config.theme.clone());
+    let (theme, theme_error) = match Theme::load(&theme_name, Some(&ctx.paths.themes_dir())) {
         Ok(t) => (t, None),
         Err(e) => (Theme::default_theme(), Some(e.to_string())),
     };
+    let host = runtime.block_on(backend.host_info()).ok();
+    let target = host.as_ref().map_or_else(String::new, |h| h.target.clone());
     let mut state = AppState::new(
         lang,
         backend.capabilities(),
-        uri,
-        std::time::Duration::from_secs(config.settle_timeout_secs),
+        target,
+        std::time::Duration::from_secs(ctx.config.settle_timeout_secs),
     );
-    let mut monitor_config = config.clone();
-    if let Some(secs) = cli.interval {
+    state.host = host;
+    let mut monitor_config = ctx.config.clone();
+    if let Some(secs) = ctx.cli.interval {
         monitor_config.monitor_interval_secs = secs;
     }
     state.monitor = yun::monitor::Monitor::new(
         monitor_config.monitor_interval(),
         monitor_config.monitor_window(),
-        std::time::Instant::now(),
+        Instant::now(),
     );
-    if let Some(e) = config_error.or(theme_error) {
+    if let Some(e) = ctx.config_error.clone().or(theme_error) {
         state.set_status(
             Level::Error,
             Msg::StatusConfigError.fill(lang, &[("error", &e)]),
         );
     }
-    let refresh = launch::refresh(&cli, &config);
+    let refresh = launch::refresh(&ctx.cli, &ctx.config);
     // While the console is on screen nothing may write to the terminal behind its back.
-    let quiet = StderrRedirect::to_file(&libvirt_log);
-    let result = runtime.block_on(run::run(
-        Arc::clone(&backend),
-        state,
-        theme,
-        refresh,
-        started,
-    ));
+    let quiet = StderrRedirect::to_file(&ctx.libvirt_log());
+    let result = runtime.block_on(run::run(backend, state, theme, refresh, ctx.started));
     terminal::restore();
     drop(quiet);
-    // Background tasks may be blocked in libvirt calls; do not wait for them.
-    runtime.shutdown_background();
     match result {
         Ok(Exit::Quit) => ExitCode::SUCCESS,
         Ok(Exit::Signal(name)) => {

@@ -40,6 +40,11 @@ pub enum Action {
     Monitor,
     /// Show or hide the CPU and memory columns of the Instances table.
     ToggleStatsColumns,
+    /// Ask for a snapshot name, a new name or metadata, then act.
+    Prompt(crate::app::state::PromptKind),
+    /// Pick a flavor to resize to, or confirm a resize that waits for it.
+    Resize,
+    ToggleLock,
 }
 
 /// What `update` asks the event loop to do; the only way state changes reach the outside.

@@ -96,8 +96,8 @@ fn good_bad(v: bool) -> Tone {
     if v { Tone::Good } else { Tone::Muted }
 }
 
-pub fn instances() -> Vec<Column<Instance>> {
-    vec![
+pub fn instances(cloud: bool) -> Vec<Column<Instance>> {
+    let mut cols = vec![
         Column::text(Msg::ColInstanceName, |i: &Instance, _| i.name.clone()).max(32),
         Column::text(Msg::ColIpAddresses, |i: &Instance, _| {
             if i.addresses.is_empty() {
@@ -133,11 +133,23 @@ pub fn instances() -> Vec<Column<Instance>> {
         })
         .tone(|i| Tone::Status(StatusTone::of(&i.status)))
         .max(12),
-    ]
+    ];
+    if cloud {
+        cols.extend([
+            Column::text(Msg::ColImage, |i: &Instance, _| opt(i.image.as_ref())).max(24),
+            Column::text(Msg::ColKeyPair, |i: &Instance, _| opt(i.key_name.as_ref())).max(16),
+            Column::text(Msg::ColAz, |i: &Instance, _| {
+                opt(i.availability_zone.as_ref())
+            })
+            .max(12),
+            Column::text(Msg::ColAge, |i: &Instance, _| opt(i.created.as_ref())).max(20),
+        ]);
+    }
+    cols
 }
 
-pub fn flavors() -> Vec<Column<Flavor>> {
-    vec![
+pub fn flavors(cloud: bool) -> Vec<Column<Flavor>> {
+    let mut cols = vec![
         Column::text(Msg::ColId, |f: &Flavor, _| f.id.clone()).max(12),
         Column::text(Msg::ColName, |f: &Flavor, _| f.name.clone()).max(24),
         Column::text(Msg::ColVcpus, |f: &Flavor, _| f.vcpus.to_string())
@@ -156,17 +168,55 @@ pub fn flavors() -> Vec<Column<Flavor>> {
         })
         .numeric(|f| f.ephemeral_bytes)
         .max(14),
-        Column::text(Msg::ColFits, |f: &Flavor, lang| yes_no_opt(f.fits, lang))
-            .tone(|f| match f.fits {
-                Some(true) => Tone::Good,
-                Some(false) => Tone::Bad,
-                None => Tone::Muted,
+    ];
+    if cloud {
+        cols.extend([
+            Column::text(Msg::ColSwap, |f: &Flavor, _| format::bytes(f.swap_bytes))
+                .numeric(|f| f.swap_bytes)
+                .max(10),
+            Column::text(Msg::ColPublic, |f: &Flavor, lang| {
+                yes_no_opt(f.public, lang)
             })
-            .max(12),
-    ]
+            .max(8),
+        ]);
+    } else {
+        cols.push(
+            Column::text(Msg::ColFits, |f: &Flavor, lang| yes_no_opt(f.fits, lang))
+                .tone(|f| match f.fits {
+                    Some(true) => Tone::Good,
+                    Some(false) => Tone::Bad,
+                    None => Tone::Muted,
+                })
+                .max(12),
+        );
+    }
+    cols
 }
 
-pub fn images() -> Vec<Column<Image>> {
+pub fn images(cloud: bool) -> Vec<Column<Image>> {
+    if cloud {
+        return vec![
+            Column::text(Msg::ColName, |i: &Image, _| i.name.clone()).max(34),
+            Column::text(Msg::ColStatus, |i: &Image, _| opt(i.status.as_ref())).max(12),
+            Column::text(Msg::ColVisibility, |i: &Image, _| {
+                opt(i.visibility.as_ref())
+            })
+            .max(10),
+            Column::text(Msg::ColFormat, |i: &Image, _| opt(i.format.as_ref())).max(8),
+            Column::text(Msg::ColSize, |i: &Image, _| format::size(i.allocation))
+                .numeric(|i| i.allocation.unwrap_or(0))
+                .max(10),
+            Column::text(Msg::ColMinDisk, |i: &Image, _| {
+                format::size(i.min_disk_bytes)
+            })
+            .numeric(|i| i.min_disk_bytes.unwrap_or(0))
+            .max(10),
+            Column::text(Msg::ColMinRam, |i: &Image, _| format::size(i.min_ram_bytes))
+                .numeric(|i| i.min_ram_bytes.unwrap_or(0))
+                .max(10),
+            Column::text(Msg::ColAge, |i: &Image, _| opt(i.created.as_ref())).max(20),
+        ];
+    }
     vec![
         Column::text(Msg::ColName, |i: &Image, _| i.name.clone()).max(34),
         Column::text(Msg::ColFormat, |i: &Image, _| opt(i.format.as_ref())).max(8),
@@ -200,7 +250,40 @@ pub fn images() -> Vec<Column<Image>> {
     ]
 }
 
-pub fn volumes() -> Vec<Column<Volume>> {
+fn attached(v: &Volume) -> String {
+    if v.attached.is_empty() {
+        "—".into()
+    } else {
+        v.attached
+            .iter()
+            .map(|a| format!("{} ({})", a.instance, a.target))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+pub fn volumes(cloud: bool) -> Vec<Column<Volume>> {
+    if cloud {
+        return vec![
+            Column::text(Msg::ColName, |v: &Volume, _| v.name.clone()).max(30),
+            Column::text(Msg::ColStatus, |v: &Volume, _| opt(v.status.as_ref())).max(12),
+            Column::text(Msg::ColSize, |v: &Volume, _| format::size(v.capacity))
+                .numeric(|v| v.capacity.unwrap_or(0))
+                .max(10),
+            Column::text(Msg::ColType, |v: &Volume, _| opt(v.volume_type.as_ref())).max(16),
+            Column::text(Msg::ColBootable, |v: &Volume, lang| {
+                yes_no_opt(v.bootable, lang)
+            })
+            .max(9),
+            Column::text(Msg::ColAttachedTo, |v: &Volume, _| attached(v))
+                .tone(|v| good_bad(!v.attached.is_empty()))
+                .max(34),
+            Column::text(Msg::ColAz, |v: &Volume, _| {
+                opt(v.availability_zone.as_ref())
+            })
+            .max(12),
+        ];
+    }
     vec![
         Column::text(Msg::ColName, |v: &Volume, _| v.name.clone()).max(30),
         Column::text(Msg::ColPool, |v: &Volume, _| opt(v.pool.as_ref())).max(12),
@@ -213,24 +296,36 @@ pub fn volumes() -> Vec<Column<Volume>> {
         })
         .numeric(|v| v.allocation.unwrap_or(0))
         .max(10),
-        Column::text(Msg::ColAttachedTo, |v: &Volume, _| {
-            if v.attached.is_empty() {
-                "—".into()
-            } else {
-                v.attached
-                    .iter()
-                    .map(|a| format!("{} ({})", a.instance, a.target))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        })
-        .tone(|v| good_bad(!v.attached.is_empty()))
-        .max(30),
+        Column::text(Msg::ColAttachedTo, |v: &Volume, _| attached(v))
+            .tone(|v| good_bad(!v.attached.is_empty()))
+            .max(30),
         Column::text(Msg::ColPath, |v: &Volume, _| opt(v.path.as_ref())).max(48),
     ]
 }
 
-pub fn networks() -> Vec<Column<Network>> {
+pub fn networks(cloud: bool) -> Vec<Column<Network>> {
+    if cloud {
+        return vec![
+            Column::text(Msg::ColName, |n: &Network, _| n.name.clone()).max(24),
+            Column::text(Msg::ColSubnets, |n: &Network, _| {
+                if n.cidrs.is_empty() {
+                    "—".into()
+                } else {
+                    n.cidrs.join(", ")
+                }
+            })
+            .max(40),
+            Column::text(Msg::ColStatus, |n: &Network, _| opt(n.status.as_ref())).max(10),
+            Column::text(Msg::ColShared, |n: &Network, lang| {
+                yes_no_opt(n.shared, lang)
+            })
+            .max(8),
+            Column::text(Msg::ColExternal, |n: &Network, lang| {
+                yes_no_opt(n.external, lang)
+            })
+            .max(9),
+        ];
+    }
     vec![
         Column::text(Msg::ColName, |n: &Network, _| n.name.clone()).max(24),
         Column::text(Msg::ColActive, |n: &Network, lang| {

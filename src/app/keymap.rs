@@ -5,6 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::action::Action;
+use crate::app::state::PromptKind;
 use crate::backend::InstanceAction;
 use crate::i18n::Msg;
 
@@ -303,6 +304,34 @@ fn default_bindings() -> Vec<Binding> {
             Instances,
         )
         .mutating(),
+        bind(
+            &[k('S')],
+            Action::Prompt(PromptKind::Snapshot),
+            Msg::ActSnapshot,
+            Instances,
+        )
+        .mutating(),
+        bind(
+            &[k('N')],
+            Action::Prompt(PromptKind::Rename),
+            Msg::ActRename,
+            Instances,
+        )
+        .mutating(),
+        bind(
+            &[k('M')],
+            Action::Prompt(PromptKind::Metadata),
+            Msg::ActMetadata,
+            Instances,
+        )
+        .mutating()
+        .cloud(),
+        bind(&[k('U')], Action::Resize, Msg::ActResize, Instances)
+            .mutating()
+            .cloud(),
+        bind(&[k('L')], Action::ToggleLock, Msg::KeyLock, Instances)
+            .mutating()
+            .cloud(),
         bind(&[k('e')], Action::Edit, Msg::ActEdit, Instances)
             .mutating()
             .hinted(),

@@ -44,7 +44,7 @@ pub struct RunningTask {
     pub from_status: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Popup {
     Help {
         scroll: u16,
@@ -64,6 +64,26 @@ pub enum Popup {
         document: String,
         error: String,
     },
+    /// A one-line text answer for an action: snapshot name, new name, metadata.
+    Prompt {
+        id: String,
+        name: String,
+        kind: PromptKind,
+        input: Input,
+    },
+    /// Choose the flavor to resize to (升级).
+    PickFlavor {
+        id: String,
+        name: String,
+        selected: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    Snapshot,
+    Rename,
+    Metadata,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,6 +245,14 @@ impl AppState {
         }
     }
 
+    /// Whether the backend is a cloud (its tables have the cloud's columns).
+    pub fn cloud(&self) -> bool {
+        matches!(
+            self.caps.command_style,
+            crate::backend::CommandStyle::OpenStack { .. }
+        )
+    }
+
     pub fn t(&self, msg: Msg) -> &'static str {
         msg.text(self.lang)
     }
@@ -282,6 +310,7 @@ impl AppState {
     /// from what was shown.
     pub fn apply_listing(&mut self, listing: Listing) -> bool {
         let lang = self.lang;
+        let cloud = self.cloud();
         let unchanged = match &listing {
             Listing::Overview(o) => self.data.overview.as_ref() == Some(o.as_ref()),
             Listing::Instances(l) => {
@@ -323,26 +352,26 @@ impl AppState {
             }
             Listing::Flavors(list) => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Flavors) {
-                    t.set_rows(&list, &columns::flavors(), lang, |f| &f.id);
+                    t.set_rows(&list, &columns::flavors(cloud), lang, |f| &f.id);
                 }
                 self.data.flavors = list;
             }
             Listing::Images(list) => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Images) {
-                    t.set_rows(&list, &columns::images(), lang, |i| &i.id);
+                    t.set_rows(&list, &columns::images(cloud), lang, |i| &i.id);
                 }
                 self.data.images = list;
             }
             Listing::Volumes { volumes, pools } => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Volumes) {
-                    t.set_rows(&volumes, &columns::volumes(), lang, |v| &v.id);
+                    t.set_rows(&volumes, &columns::volumes(cloud), lang, |v| &v.id);
                 }
                 self.data.volumes = volumes;
                 self.data.pools = pools;
             }
             Listing::Networks(list) => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Networks) {
-                    t.set_rows(&list, &columns::networks(), lang, |n| &n.id);
+                    t.set_rows(&list, &columns::networks(cloud), lang, |n| &n.id);
                 }
                 self.data.networks = list;
             }
@@ -390,8 +419,9 @@ impl AppState {
             })
             .collect();
         let lang = self.lang;
+        let cloud = self.cloud();
         if let Some(t) = self.tables.get_mut(&ResourceKind::Instances) {
-            t.set_rows(&shown, &columns::instances(), lang, |i| &i.id);
+            t.set_rows(&shown, &columns::instances(cloud), lang, |i| &i.id);
         }
     }
 

@@ -218,6 +218,37 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             state.stats_columns = !state.stats_columns;
             on_stats_timer(state)
         }
+        Action::Prompt(kind) => open_prompt(state, kind),
+        Action::Resize => {
+            let Some(inst) = state.selected_instance() else {
+                let msg = state.t(Msg::StatusSelectInstance);
+                state.set_status(Level::Warning, msg);
+                return Vec::new();
+            };
+            if inst.status.as_str() == "VERIFY_RESIZE" {
+                return request_instance_action(state, InstanceAction::ConfirmResize);
+            }
+            if state.caps.readonly {
+                refuse_readonly(state, Msg::ActResize);
+                return Vec::new();
+            }
+            let (id, name) = (inst.id.clone(), inst.name.clone());
+            state.popup = Some(Popup::PickFlavor {
+                id,
+                name,
+                selected: 0,
+            });
+            request_list(state, ResourceKind::Flavors)
+        }
+        Action::ToggleLock => {
+            let locked = state.selected_instance().and_then(|i| i.locked) == Some(true);
+            let action = if locked {
+                InstanceAction::Unlock
+            } else {
+                InstanceAction::Lock
+            };
+            request_instance_action(state, action)
+        }
         Action::NextView => {
             let cloud = matches!(
                 state.caps.command_style,
@@ -287,6 +318,10 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             });
             vec![Effect::Request(BackendRequest::Detail { id })]
         }
+        // A cloud has no document to edit: its edit (编辑) is the name.
+        Action::Edit if !state.caps.edit && !state.caps.readonly => {
+            open_prompt(state, crate::app::state::PromptKind::Rename)
+        }
         Action::Edit => {
             if state.caps.readonly || !state.caps.edit {
                 refuse_readonly(state, Msg::ActEdit);
@@ -303,6 +338,56 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             })]
         }
     }
+}
+
+fn open_prompt(state: &mut AppState, kind: crate::app::state::PromptKind) -> Vec<Effect> {
+    use crate::app::state::PromptKind;
+    let title = match kind {
+        PromptKind::Snapshot => Msg::ActSnapshot,
+        PromptKind::Rename => Msg::ActRename,
+        PromptKind::Metadata => Msg::ActMetadata,
+    };
+    if state.caps.readonly {
+        refuse_readonly(state, title);
+        return Vec::new();
+    }
+    let Some(inst) = state.selected_instance() else {
+        let msg = state.t(Msg::StatusSelectInstance);
+        state.set_status(Level::Warning, msg);
+        return Vec::new();
+    };
+    let initial = match kind {
+        PromptKind::Snapshot => format!("{}-snapshot", inst.name),
+        PromptKind::Rename => inst.name.clone(),
+        PromptKind::Metadata => String::new(),
+    };
+    state.popup = Some(Popup::Prompt {
+        id: inst.id.clone(),
+        name: inst.name.clone(),
+        kind,
+        input: tui_input::Input::new(initial),
+    });
+    Vec::new()
+}
+
+/// The action a prompt's answer asks for, or why it cannot be done.
+fn prompt_action(kind: crate::app::state::PromptKind, text: &str) -> Option<InstanceAction> {
+    use crate::app::state::PromptKind;
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    Some(match kind {
+        PromptKind::Snapshot => InstanceAction::Snapshot { name: text.into() },
+        PromptKind::Rename => InstanceAction::Rename { name: text.into() },
+        PromptKind::Metadata => InstanceAction::SetMetadata {
+            items: text
+                .split_whitespace()
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        },
+    })
 }
 
 fn switch_tab(state: &mut AppState, kind: ResourceKind) -> Vec<Effect> {
@@ -336,7 +421,7 @@ fn sort(state: &mut AppState, action: &Action) {
         }
         return;
     }
-    let titles = crate::ui::column_titles(state.view_kind());
+    let titles = crate::ui::column_titles(state.view_kind(), state.cloud());
     let Some(table) = state.current_table_mut() else {
         return;
     };
@@ -543,6 +628,74 @@ fn popup_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             KeyCode::Esc | KeyCode::Char('q' | 'c') => {}
             _ => state.popup = Some(Popup::Console { name, detail }),
         },
+        Popup::Prompt {
+            id,
+            name,
+            kind,
+            mut input,
+        } => match key.code {
+            KeyCode::Esc => {}
+            KeyCode::Enter => match prompt_action(kind, input.value()) {
+                Some(action) => {
+                    // The chosen instance is the one the prompt names, even if rows moved.
+                    if let Some(t) = state.tables.get_mut(&ResourceKind::Instances) {
+                        t.select_id(&id);
+                    }
+                    return request_instance_action(state, action);
+                }
+                None => {
+                    let msg = state.t(Msg::PromptEmpty);
+                    state.set_status(Level::Warning, msg);
+                    state.popup = Some(Popup::Prompt {
+                        id,
+                        name,
+                        kind,
+                        input,
+                    });
+                }
+            },
+            _ => {
+                input.handle_event(&crossterm::event::Event::Key(key));
+                state.popup = Some(Popup::Prompt {
+                    id,
+                    name,
+                    kind,
+                    input,
+                });
+            }
+        },
+        Popup::PickFlavor { id, name, selected } => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => {}
+            KeyCode::Char('j') | KeyCode::Down => {
+                let last = state.data.flavors.len().saturating_sub(1);
+                state.popup = Some(Popup::PickFlavor {
+                    id,
+                    name,
+                    selected: (selected + 1).min(last),
+                });
+            }
+            KeyCode::Char('k') | KeyCode::Up => {
+                state.popup = Some(Popup::PickFlavor {
+                    id,
+                    name,
+                    selected: selected.saturating_sub(1),
+                });
+            }
+            KeyCode::Enter => {
+                if let Some(f) = state.data.flavors.get(selected) {
+                    let action = InstanceAction::Resize {
+                        flavor_id: f.id.clone(),
+                        flavor_name: f.name.clone(),
+                    };
+                    if let Some(t) = state.tables.get_mut(&ResourceKind::Instances) {
+                        t.select_id(&id);
+                    }
+                    return request_instance_action(state, action);
+                }
+                state.popup = Some(Popup::PickFlavor { id, name, selected });
+            }
+            _ => state.popup = Some(Popup::PickFlavor { id, name, selected }),
+        },
         Popup::EditFailed {
             id,
             name,
@@ -677,7 +830,7 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
         "help" | "h" | "?" => Action::ToggleHelp,
         "refresh" | "r" | "reload" => Action::Refresh,
         "sort" => {
-            let titles = crate::ui::column_titles(state.view_kind());
+            let titles = crate::ui::column_titles(state.view_kind(), state.cloud());
             let lang = state.lang;
             let wanted = arg.to_lowercase();
             match titles.iter().position(|m| {
@@ -700,6 +853,14 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
             delete_volumes: false,
         }),
         "autostart" => Action::ToggleAutostart,
+        "snapshot" => Action::Prompt(crate::app::state::PromptKind::Snapshot),
+        "rename" => Action::Prompt(crate::app::state::PromptKind::Rename),
+        "metadata" | "meta" => Action::Prompt(crate::app::state::PromptKind::Metadata),
+        "resize" => Action::Resize,
+        "confirm-resize" => Action::Instance(InstanceAction::ConfirmResize),
+        "revert-resize" => Action::Instance(InstanceAction::RevertResize),
+        "lock" => Action::Instance(InstanceAction::Lock),
+        "unlock" => Action::Instance(InstanceAction::Unlock),
         "monitor" | "top" => Action::Monitor,
         "console" => Action::Console,
         "edit" => Action::Edit,
@@ -716,6 +877,8 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
             | Action::ToggleAutostart
             | Action::Console
             | Action::Edit
+            | Action::Prompt(_)
+            | Action::Resize
     ) && state.tab != ResourceKind::Instances
     {
         state.tab = ResourceKind::Instances;

@@ -65,34 +65,34 @@ fn contains(r: Rect, x: u16, y: u16) -> bool {
 }
 
 /// Column titles of a tab's table (empty for Overview).
-pub fn column_titles(kind: ResourceKind) -> Vec<Msg> {
+pub fn column_titles(kind: ResourceKind, cloud: bool) -> Vec<Msg> {
     fn titles<T>(cols: &[columns::Column<T>]) -> Vec<Msg> {
         cols.iter().map(|c| c.title).collect()
     }
     match kind {
         ResourceKind::Overview => Vec::new(),
-        ResourceKind::Instances => titles(&columns::instances()),
-        ResourceKind::Flavors => titles(&columns::flavors()),
-        ResourceKind::Images => titles(&columns::images()),
-        ResourceKind::Volumes => titles(&columns::volumes()),
-        ResourceKind::Networks => titles(&columns::networks()),
+        ResourceKind::Instances => titles(&columns::instances(cloud)),
+        ResourceKind::Flavors => titles(&columns::flavors(cloud)),
+        ResourceKind::Images => titles(&columns::images(cloud)),
+        ResourceKind::Volumes => titles(&columns::volumes(cloud)),
+        ResourceKind::Networks => titles(&columns::networks(cloud)),
         ResourceKind::SecurityGroups => titles(&columns::security_groups()),
         ResourceKind::FloatingIps => titles(&columns::floating_ips()),
         ResourceKind::Ports => titles(&columns::ports()),
     }
 }
 
-pub fn column_max_widths(kind: ResourceKind) -> Vec<usize> {
+pub fn column_max_widths(kind: ResourceKind, cloud: bool) -> Vec<usize> {
     fn widths<T>(cols: &[columns::Column<T>]) -> Vec<usize> {
         cols.iter().map(|c| c.max_width).collect()
     }
     match kind {
         ResourceKind::Overview => Vec::new(),
-        ResourceKind::Instances => widths(&columns::instances()),
-        ResourceKind::Flavors => widths(&columns::flavors()),
-        ResourceKind::Images => widths(&columns::images()),
-        ResourceKind::Volumes => widths(&columns::volumes()),
-        ResourceKind::Networks => widths(&columns::networks()),
+        ResourceKind::Instances => widths(&columns::instances(cloud)),
+        ResourceKind::Flavors => widths(&columns::flavors(cloud)),
+        ResourceKind::Images => widths(&columns::images(cloud)),
+        ResourceKind::Volumes => widths(&columns::volumes(cloud)),
+        ResourceKind::Networks => widths(&columns::networks(cloud)),
         ResourceKind::SecurityGroups => widths(&columns::security_groups()),
         ResourceKind::FloatingIps => widths(&columns::floating_ips()),
         ResourceKind::Ports => widths(&columns::ports()),
@@ -197,8 +197,11 @@ fn draw_header(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         if !h.library_version.is_empty() {
             facts.push(h.library_version.clone());
         }
-        facts.push(format!("{} CPU", h.cpus));
-        facts.push(format::bytes(h.memory_total));
+        // A cloud project has no host figures of its own.
+        if h.cpus > 0 {
+            facts.push(format!("{} CPU", h.cpus));
+            facts.push(format::bytes(h.memory_total));
+        }
         spans.push(Span::styled(
             facts.join(" · "),
             Style::default().fg(theme.header),

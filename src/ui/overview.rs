@@ -35,6 +35,10 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new(text).style(theme.muted()), inner);
         return;
     };
+    if !ov.quotas.is_empty() {
+        draw_cloud(frame, state, ov, theme, area);
+        return;
+    }
     // Host | instances by status, then allocation across the width, then pools | networks.
     let [top, alloc_area, bottom] = Layout::vertical([
         Constraint::Length(10),
@@ -342,4 +346,97 @@ fn draw_top(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         ));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A cloud project's Overview: limits and usage as bars (as the dashboard shows them), the
+/// instances by status, and the top list fed by server diagnostics.
+fn draw_cloud(
+    frame: &mut Frame,
+    state: &AppState,
+    ov: &crate::model::Overview,
+    theme: &Theme,
+    area: Rect,
+) {
+    let lang = state.lang;
+    let rows = u16::try_from(ov.quotas.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(rows.max(9)), Constraint::Min(3)]).areas(area);
+    let [quota_area, status_area] =
+        Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(top);
+    let outer = block(Msg::OverviewQuotas.text(lang).to_string(), theme);
+    let inner = outer.inner(quota_area);
+    frame.render_widget(outer, quota_area);
+    let label_width = 18u16.min(inner.width / 3);
+    for (i, q) in ov.quotas.iter().enumerate() {
+        let y = inner.y + u16::try_from(i).unwrap_or(u16::MAX);
+        if y >= inner.bottom() {
+            break;
+        }
+        let show = |v: u64| {
+            if q.bytes {
+                format::bytes(v)
+            } else {
+                v.to_string()
+            }
+        };
+        let (ratio_value, text) = match q.limit {
+            Some(limit) => (
+                ratio(q.used, limit),
+                format!("{} / {}", show(q.used), show(limit)),
+            ),
+            None => (
+                0.0,
+                format!("{} / {}", show(q.used), Msg::Unlimited.text(lang)),
+            ),
+        };
+        frame.render_widget(
+            Paragraph::new(format::truncate(
+                &i18n::quota_title(&q.name, lang),
+                usize::from(label_width),
+            ))
+            .style(theme.muted()),
+            Rect::new(inner.x, y, label_width, 1),
+        );
+        let color = if ratio_value >= 0.9 {
+            theme.error
+        } else {
+            theme.gauge_fill
+        };
+        frame.render_widget(
+            Gauge::default()
+                .gauge_style(Style::default().fg(color).bg(theme.gauge_empty))
+                .ratio(ratio_value)
+                .label(Span::styled(text, Style::default().fg(theme.fg))),
+            Rect::new(
+                inner.x + label_width + 1,
+                y,
+                inner.width.saturating_sub(label_width + 1),
+                1,
+            ),
+        );
+    }
+    let total: usize = ov.instances_by_status.iter().map(|(_, n)| n).sum();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!(" {} ", format::pad(Msg::OverviewTotal.text(lang), 12)),
+            theme.muted(),
+        ),
+        Span::raw(total.to_string()),
+    ])];
+    for (status, n) in &ov.instances_by_status {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(" {} ", format::pad(&i18n::status_text(status, lang), 12)),
+                Style::default().fg(theme.status_color(status)),
+            ),
+            Span::raw(n.to_string()),
+        ]));
+    }
+    let outer = block(Msg::OverviewInstances.text(lang).to_string(), theme);
+    let inner = outer.inner(status_area);
+    frame.render_widget(outer, status_area);
+    frame.render_widget(Paragraph::new(lines), inner);
+    draw_top(frame, state, theme, bottom);
 }

@@ -133,6 +133,63 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
                 0,
             )
         }
+        Popup::Prompt {
+            name, kind, input, ..
+        } => {
+            use crate::app::state::PromptKind;
+            let question = match kind {
+                PromptKind::Snapshot => Msg::PromptSnapshot,
+                PromptKind::Rename => Msg::PromptRename,
+                PromptKind::Metadata => Msg::PromptMetadata,
+            };
+            let title = match kind {
+                PromptKind::Snapshot => Msg::ActSnapshot,
+                PromptKind::Rename => Msg::ActRename,
+                PromptKind::Metadata => Msg::ActMetadata,
+            };
+            let lines = vec![
+                Line::from(question.fill(lang, &[("name", name)])),
+                Line::from(Span::styled(
+                    format!("> {}", input.value()),
+                    Style::default().fg(theme.accent),
+                )),
+                Line::default(),
+                Line::from(Span::styled(Msg::PromptHint.text(lang), theme.muted())),
+            ];
+            (title.text(lang).to_string(), lines, 70, 0)
+        }
+        Popup::PickFlavor { name, selected, .. } => {
+            let mut lines = Vec::new();
+            if state.data.flavors.is_empty() {
+                lines.push(Line::from(Msg::DetailLoading.text(lang)));
+            }
+            for (i, f) in state.data.flavors.iter().enumerate() {
+                let text = format!(
+                    "{:<16} {:>3} vCPU  {:>9} RAM  {:>8} disk",
+                    f.name,
+                    f.vcpus,
+                    format::bytes(f.ram_bytes),
+                    format::bytes(f.root_disk_bytes)
+                );
+                let style = if i == *selected {
+                    theme.selection()
+                } else {
+                    Style::default().fg(theme.fg)
+                };
+                lines.push(Line::from(Span::styled(text, style)));
+            }
+            lines.push(Line::default());
+            lines.push(Line::from(Span::styled(
+                Msg::PickFlavorHint.text(lang),
+                theme.muted(),
+            )));
+            (
+                Msg::PickFlavorTitle.fill(lang, &[("name", name)]),
+                lines,
+                64,
+                0,
+            )
+        }
         Popup::EditFailed { name, error, .. } => {
             let lines = vec![
                 Line::from(Span::styled(
