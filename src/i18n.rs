@@ -257,6 +257,8 @@ catalogue! {
     ConsoleGraphics => "Graphics:", "图形控制台:";
     ConsoleNone => "This instance has no graphics or serial console.", "此云主机没有图形或串行控制台。";
     ConsoleNotRunning => "(available while the instance runs)", "(云主机运行时可用)";
+    ConsoleLog => "Console log:", "控制台日志:";
+    ConsoleHintClose => "Esc: close", "Esc: 关闭";
     ConsoleHint => "Enter: attach to the serial console (Ctrl-] detaches)    Esc: close", "回车: 连接串行控制台 (Ctrl-] 断开)    Esc: 关闭";
     EditFailedTitle => "Edit failed", "编辑失败";
     EditFailedHint => "e: edit again (your changes are kept)    Esc: discard", "e: 重新编辑 (保留修改)    Esc: 放弃";
@@ -432,6 +434,21 @@ pub fn yes_no(v: bool, lang: Lang) -> &'static str {
     }
 }
 
+/// The dashboard's name for a quota key; unknown keys are shown as they are.
+pub fn quota_title(key: &str, lang: Lang) -> String {
+    let msg = match key {
+        "instances" => Msg::QuotaInstances,
+        "cores" => Msg::QuotaCores,
+        "ram" => Msg::QuotaRam,
+        "volumes" => Msg::QuotaVolumes,
+        "gigabytes" => Msg::QuotaGigabytes,
+        "floating_ips" | "floatingip" => Msg::QuotaFloatingIps,
+        "security_groups" | "security_group" => Msg::QuotaSecurityGroups,
+        other => return other.to_string(),
+    };
+    msg.text(lang).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,19 +473,4 @@ mod tests {
         let s = Msg::StatusDone.fill(Lang::En, &[("action", "Pause"), ("name", "web-01")]);
         assert_eq!(s, "Pause web-01: done");
     }
-}
-
-/// The dashboard's name for a quota key; unknown keys are shown as they are.
-pub fn quota_title(key: &str, lang: Lang) -> String {
-    let msg = match key {
-        "instances" => Msg::QuotaInstances,
-        "cores" => Msg::QuotaCores,
-        "ram" => Msg::QuotaRam,
-        "volumes" => Msg::QuotaVolumes,
-        "gigabytes" => Msg::QuotaGigabytes,
-        "floating_ips" | "floatingip" => Msg::QuotaFloatingIps,
-        "security_groups" | "security_group" => Msg::QuotaSecurityGroups,
-        other => return other.to_string(),
-    };
-    msg.text(lang).to_string()
 }

@@ -479,6 +479,8 @@ pub struct InstanceDetail {
     pub persistent: Option<bool>,
     /// The command that attaches a serial console, e.g. `virsh -c URI console NAME`.
     pub console_command: Option<String>,
+    /// The last lines of the console log (cloud), or why there is none.
+    pub console_log: Option<Availability<String>>,
     /// Further backend-specific key/value rows.
     pub extra: Vec<(String, String)>,
     /// The domain XML (libvirt) or the server JSON (cloud).

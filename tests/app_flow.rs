@@ -53,6 +53,9 @@ fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effe
                     result: b.sample_stats(focus).await,
                     taken_at: std::time::Instant::now(),
                 },
+                BackendRequest::SwitchScope(change) => {
+                    BackendEvent::ScopeSwitched(b.switch_scope(change).await)
+                }
                 BackendRequest::Redefine { id, name, document } => {
                     let result = b.redefine(&id, &document).await;
                     BackendEvent::Redefined {

@@ -394,7 +394,13 @@ fn switch_tab(state: &mut AppState, kind: ResourceKind) -> Vec<Effect> {
     state.detail = None;
     state.monitor_view = None;
     state.input_mode = InputMode::Normal;
-    state.tab = kind;
+    // A Networks sub-view (`:ports`) opens the Networks tab showing it.
+    if kind.tab() != kind {
+        state.network_view = kind;
+    } else if kind == ResourceKind::Networks {
+        state.network_view = ResourceKind::Networks;
+    }
+    state.tab = kind.tab();
     state.filter_input = state
         .current_table()
         .map(|t| tui_input::Input::new(t.filter.clone()))
@@ -825,6 +831,18 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
     if let Some(kind) = ResourceKind::from_command_name(&word) {
         return on_action(state, Action::GoTab(kind));
     }
+    let scope = match word.as_str() {
+        "region" if !arg.is_empty() => Some(crate::backend::ScopeChange::Region(arg.clone())),
+        "project" if !arg.is_empty() => Some(crate::backend::ScopeChange::Project(arg.clone())),
+        "all-projects" => Some(crate::backend::ScopeChange::AllProjects(!matches!(
+            arg.as_str(),
+            "off" | "no" | "false"
+        ))),
+        _ => None,
+    };
+    if let Some(change) = scope {
+        return vec![Effect::Request(BackendRequest::SwitchScope(change))];
+    }
     let action = match word.as_str() {
         "q" | "q!" | "quit" | "exit" => Action::Quit,
         "help" | "h" | "?" => Action::ToggleHelp,
@@ -1062,6 +1080,22 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             return effects;
         }
+        BackendEvent::ScopeSwitched(result) => match result {
+            Ok(host) => {
+                // A new region or project: every table belongs to the old one.
+                state.target.clone_from(&host.target);
+                state.host = Some(host);
+                state.data = crate::app::state::Data::default();
+                for table in state.tables.values_mut() {
+                    *table = crate::app::table::TableView::default();
+                }
+                state.detail = None;
+                state.monitor_view = None;
+                state.set_status(Level::Success, state.target.clone());
+                return request_list(state, state.view_kind());
+            }
+            Err(e) => state.set_status(Level::Error, e.to_string()),
+        },
         BackendEvent::Stats { taken_at, result } => match result {
             Ok(sample) => state.monitor.ingest(taken_at, sample),
             Err(e) => state.monitor.error = Some(e.to_string()),

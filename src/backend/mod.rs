@@ -47,6 +47,16 @@ pub enum BackendError {
     Api(String),
 }
 
+/// A change of what a cloud connection looks at, made at run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScopeChange {
+    Region(String),
+    /// A project by name or id.
+    Project(String),
+    /// Admins: every project's instances, or only the current project's.
+    AllProjects(bool),
+}
+
 /// Connection health, shown in the header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConnectionState {
@@ -109,4 +119,17 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         focus: Vec<String>,
     ) -> impl Future<Output = Result<StatsSample, BackendError>> + Send;
+
+    /// Switch region, project or the all-projects view; returns the new header facts.
+    fn switch_scope(
+        &self,
+        change: ScopeChange,
+    ) -> impl Future<Output = Result<HostInfo, BackendError>> + Send {
+        let _ = change;
+        async {
+            Err(BackendError::Unsupported(
+                "switching region or project here".into(),
+            ))
+        }
+    }
 }

@@ -42,6 +42,7 @@ pub enum BackendRequest {
     SampleStats {
         focus: Vec<String>,
     },
+    SwitchScope(super::ScopeChange),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +76,7 @@ pub enum BackendEvent {
     },
     /// Lifecycle events: these instances changed state.
     Changed(Vec<String>),
+    ScopeSwitched(Result<HostInfo, BackendError>),
     /// A monitor sample and the monotonic time it was taken.
     Stats {
         taken_at: std::time::Instant,
@@ -233,6 +235,10 @@ async fn execute<B: Backend>(backend: &B, request: BackendRequest) -> (BackendEv
                 Done::Other,
             )
         }
+        BackendRequest::SwitchScope(change) => (
+            BackendEvent::ScopeSwitched(backend.switch_scope(change).await),
+            Done::Other,
+        ),
         BackendRequest::SampleStats { focus } => {
             let result = backend.sample_stats(focus).await;
             let taken_at = std::time::Instant::now();

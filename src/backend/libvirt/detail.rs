@@ -143,6 +143,7 @@ pub fn instance_detail(s: &Session, id: &str) -> Result<InstanceDetail, BackendE
             shell_quote(&s.opts.uri),
             shell_quote(&d.xml.name)
         )),
+        console_log: None,
         extra,
         document,
     })

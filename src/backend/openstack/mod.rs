@@ -25,7 +25,7 @@ use reqwest::Url;
 use serde_json::Value;
 
 use crate::backend::{
-    Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction,
+    Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction, ScopeChange,
 };
 use crate::model::{
     HostCounters, HostInfo, InstanceCounters, InstanceDetail, InstanceStatus, Listing,
@@ -922,16 +922,25 @@ impl OpenStackBackend {
             );
         }
         let document = serde_json::to_string_pretty(&server_json).unwrap_or_default();
+        let (console_log, console_url) = self.console(id, &e).await;
+        let graphics = vec![crate::model::GraphicsInfo {
+            kind: "novnc".into(),
+            uri: console_url.as_ref().ok().cloned(),
+        }];
+        if let Err(reason) = &console_url {
+            extra.push(("console URL".into(), reason.clone()));
+        }
         Ok(InstanceDetail {
             id: inst.id.clone(),
             name: inst.name.clone(),
             disks: Vec::new(),
             nics: Vec::new(),
-            graphics: Vec::new(),
+            graphics,
             serials: Vec::new(),
             os: OsInfo::default(),
             autostart: None,
             persistent: None,
+            console_log: Some(console_log),
             console_command: Some(format!(
                 "openstack --os-cloud {} console log show {}",
                 crate::backend::actions::shell_quote(&self.cloud),
@@ -940,6 +949,56 @@ impl OpenStackBackend {
             extra,
             document,
         })
+    }
+}
+
+impl OpenStackBackend {
+    /// The console (控制台): the tail of the console log (`os-getConsoleOutput`) and a browser
+    /// console URL (`remote-consoles`, 2.6+), each with the cloud's reason when unavailable.
+    async fn console(
+        &self,
+        id: &str,
+        e: &Endpoints,
+    ) -> (crate::model::Availability<String>, Result<String, String>) {
+        use crate::model::Availability;
+        let headers = e.compute_headers();
+        let action = format!("{}/servers/{id}/action", e.compute);
+        let remote = format!("{}/servers/{id}/remote-consoles", e.compute);
+        let log_body = serde_json::json!({"os-getConsoleOutput": {"length": 40}});
+        let url_body = serde_json::json!({"remote_console": {"protocol": "vnc", "type": "novnc"}});
+        let (log, url) = tokio::join!(
+            self.session.request(
+                "compute",
+                reqwest::Method::POST,
+                &action,
+                &headers,
+                Some(&log_body)
+            ),
+            self.session.request(
+                "compute",
+                reqwest::Method::POST,
+                &remote,
+                &headers,
+                Some(&url_body)
+            )
+        );
+        let log = match log.and_then(|r| r.json("compute")) {
+            Ok(v) => match v.get("output").and_then(Value::as_str) {
+                Some(text) => Availability::Known(text.to_string()),
+                // Some clouds answer `"output": null` for an instance without a log.
+                None => Availability::Unavailable("the cloud returned no console log".into()),
+            },
+            Err(err) => Availability::Unavailable(err.to_string()),
+        };
+        let url = match url.and_then(|r| r.json("compute")) {
+            Ok(v) => v
+                .pointer("/remote_console/url")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| "the cloud returned no console URL".to_string()),
+            Err(err) => Err(err.to_string()),
+        };
+        (log, url)
     }
 }
 
@@ -1085,6 +1144,29 @@ impl Backend for OpenStackBackend {
 
     async fn next_changes(&self) -> Option<Vec<String>> {
         None
+    }
+
+    async fn switch_scope(&self, change: ScopeChange) -> Result<HostInfo, BackendError> {
+        match change {
+            ScopeChange::Region(region) => self.switch(Some(region), None).await?,
+            ScopeChange::Project(wanted) => {
+                let projects = self.projects().await?;
+                let project = projects
+                    .iter()
+                    .find(|p| p.id == wanted || p.name == wanted)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = projects.iter().map(|p| p.name.as_str()).collect();
+                        BackendError::NotFound(format!(
+                            "project {wanted} (yours: {})",
+                            names.join(", ")
+                        ))
+                    })?;
+                self.switch(None, Some(project.id.clone())).await?;
+            }
+            ScopeChange::AllProjects(on) => self.set_all_projects(on),
+        }
+        let e = read(&self.endpoints);
+        Ok(self.host_info_now(&e))
     }
 
     /// Nova has no bulk statistics: server diagnostics (an admin API) per instance on screen,
