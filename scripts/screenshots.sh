@@ -137,7 +137,7 @@ shot_overview() {
     start
     wait_for 'Instances (14)'
     keys 1
-    wait_for 'Instances by status' 'Storage pools' 'vms ·'
+    wait_for 'Instances by status' 'Storage pools' 'Top instances' 'web-01 '
     shoot overview "yun: overview"
 }
 
@@ -161,6 +161,17 @@ shot_confirm_delete() {
     keys v
     wait_for '[x] Also delete its volumes' 'remove-all-storage'
     shoot confirm-delete "yun: confirm delete"
+}
+
+shot_monitor() {
+    start
+    wait_for 'Instances (14)'
+    keys G
+    keys m
+    wait_for 'Monitor · 数据库-主' 'of its 4 vCPU'
+    # Let the charts gather some history.
+    sleep 8
+    shoot monitor "yun: monitor"
 }
 
 shot_help() {
@@ -189,7 +200,7 @@ shot_zh() {
     shoot zh "yun: 中文界面"
 }
 
-readonly ALL=(instances overview network_detail confirm_delete help light high_contrast zh)
+readonly ALL=(instances overview monitor network_detail confirm_delete help light high_contrast zh)
 shots=("$@")
 ((${#shots[@]})) || shots=("${ALL[@]}")
 for s in "${shots[@]}"; do
