@@ -409,6 +409,8 @@ pub struct HostInfo {
     pub mhz: u32,
     pub memory_total: u64,
     pub memory_free: Availability<u64>,
+    /// Things the header must warn about, e.g. TLS verification turned off.
+    pub warnings: Vec<String>,
 }
 
 /// Everything the Overview tab shows beyond [`HostInfo`].

@@ -207,6 +207,13 @@ fn draw_header(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             Style::default().fg(theme.header),
         ));
     }
+    for warning in state.host.iter().flat_map(|h| &h.warnings) {
+        spans.push(sep.clone());
+        spans.push(Span::styled(
+            warning.clone(),
+            Style::default().fg(theme.error).add_modifier(Modifier::BOLD),
+        ));
+    }
     if state.caps.readonly {
         spans.push(sep.clone());
         spans.push(Span::styled(

@@ -573,6 +573,7 @@ pub fn host_info(s: &Session) -> Result<HostInfo, BackendError> {
             },
             (None, Ok(_)) => Availability::Unavailable("the host reports no free memory".into()),
         },
+        warnings: Vec::new(),
     })
 }
 

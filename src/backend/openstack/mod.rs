@@ -677,6 +677,11 @@ impl OpenStackBackend {
             hypervisor: format!("OpenStack (compute {}.{})", e.compute_mv.0, e.compute_mv.1),
             library_version: "Keystone v3".into(),
             memory_free: crate::model::Availability::Unavailable("not exposed by the cloud".into()),
+            warnings: if self.insecure() {
+                vec!["TLS certificates NOT verified (verify: false)".into()]
+            } else {
+                Vec::new()
+            },
             ..HostInfo::default()
         }
     }
