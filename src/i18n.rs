@@ -432,6 +432,21 @@ pub fn yes_no(v: bool, lang: Lang) -> &'static str {
     }
 }
 
+/// The dashboard's name for a quota key; unknown keys are shown as they are.
+pub fn quota_title(key: &str, lang: Lang) -> String {
+    let msg = match key {
+        "instances" => Msg::QuotaInstances,
+        "cores" => Msg::QuotaCores,
+        "ram" => Msg::QuotaRam,
+        "volumes" => Msg::QuotaVolumes,
+        "gigabytes" => Msg::QuotaGigabytes,
+        "floating_ips" | "floatingip" => Msg::QuotaFloatingIps,
+        "security_groups" | "security_group" => Msg::QuotaSecurityGroups,
+        other => return other.to_string(),
+    };
+    msg.text(lang).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,19 +471,4 @@ mod tests {
         let s = Msg::StatusDone.fill(Lang::En, &[("action", "Pause"), ("name", "web-01")]);
         assert_eq!(s, "Pause web-01: done");
     }
-}
-
-/// The dashboard's name for a quota key; unknown keys are shown as they are.
-pub fn quota_title(key: &str, lang: Lang) -> String {
-    let msg = match key {
-        "instances" => Msg::QuotaInstances,
-        "cores" => Msg::QuotaCores,
-        "ram" => Msg::QuotaRam,
-        "volumes" => Msg::QuotaVolumes,
-        "gigabytes" => Msg::QuotaGigabytes,
-        "floating_ips" | "floatingip" => Msg::QuotaFloatingIps,
-        "security_groups" | "security_group" => Msg::QuotaSecurityGroups,
-        other => return other.to_string(),
-    };
-    msg.text(lang).to_string()
 }
