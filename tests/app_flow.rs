@@ -431,7 +431,9 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
     let theme = yun::theme::Theme::default_theme();
     let mut hits = yun::ui::HitMap::default();
-    terminal.draw(|f| hits = yun::ui::draw(f, &mut state, &theme)).unwrap();
+    terminal
+        .draw(|f| hits = yun::ui::draw(f, &mut state, &theme))
+        .unwrap();
     let mouse = |kind, column, row| MouseEvent {
         kind,
         column,
@@ -448,22 +450,45 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     // A click on the fifth row selects it; a second click opens its detail.
     let (body, _) = hits.body.unwrap();
     let row_y = body.y + 4;
-    update::on_mouse(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y), &hits);
+    update::on_mouse(
+        &mut state,
+        mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y),
+        &hits,
+    );
     assert_eq!(selected(&state), 4);
-    let effects = update::on_mouse(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y), &hits);
+    let effects = update::on_mouse(
+        &mut state,
+        mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y),
+        &hits,
+    );
     assert!(state.detail.is_some());
-    assert!(matches!(effects.as_slice(), [Effect::Request(BackendRequest::Detail { .. })]));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Request(BackendRequest::Detail { .. })]
+    ));
     update::on_action(&mut state, Action::Back);
 
     // A click on the Status header sorts by it.
     let (header_y, columns) = hits.header.clone().unwrap();
     let status_x = columns[3].0;
-    update::on_mouse(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), status_x, header_y), &hits);
+    update::on_mouse(
+        &mut state,
+        mouse(MouseEventKind::Down(MouseButton::Left), status_x, header_y),
+        &hits,
+    );
     assert_eq!(state.tables[&ResourceKind::Instances].sort_column, 3);
 
     // A click on a tab switches to it.
     let (tab_rect, kind) = hits.tabs[5];
-    update::on_mouse(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), tab_rect.x + 1, tab_rect.y), &hits);
+    update::on_mouse(
+        &mut state,
+        mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            tab_rect.x + 1,
+            tab_rect.y,
+        ),
+        &hits,
+    );
     assert_eq!(state.tab, kind);
     assert_eq!(kind, ResourceKind::Networks);
 }

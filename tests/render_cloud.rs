@@ -352,8 +352,7 @@ async fn every_cloud_view_in_both_languages() {
         );
         snap("confirm_delete", out);
 
-        // A server in ERROR: Nova's fault reaches the model. The Instances row does not show it
-        // yet (its Status cell reads only `Error`), so the snapshots record today's row.
+        // A server in ERROR shows Nova's fault right in its row.
         let mut state = f.state(lang);
         select_instance(&mut state, "web-2");
         let web2 = state
@@ -363,13 +362,15 @@ async fn every_cloud_view_in_both_languages() {
             .find(|i| i.name == "web-2")
             .unwrap();
         assert_eq!(web2.fault.as_deref(), Some("No valid host was found."));
-        let out = f.render(&mut state);
+        let out = f.render_at(&mut state, 200);
         let row = out
             .lines()
             .find(|l| l.contains("web-2"))
             .unwrap_or_else(|| panic!("no web-2 row:\n{out}"));
         if lang == Lang::En {
-            assert!(row.contains("Error"), "{row}");
+            assert!(row.contains("Error: No valid host was found."), "{row}");
+        } else {
+            assert!(row.contains("错误: No valid host was found."), "{row}");
         }
         snap("instance_error", out);
     }

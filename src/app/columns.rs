@@ -113,10 +113,14 @@ pub fn instances(cloud: bool) -> Vec<Column<Instance>> {
         .numeric(|i| i.size.ram_bytes.saturating_add(u64::from(i.size.vcpus)))
         .max(44),
         Column::text(Msg::ColStatus, |i: &Instance, lang| {
-            i18n::status_text(&i.status, lang)
+            // An ERROR instance carries its fault right in the row, not only in its detail.
+            match &i.fault {
+                Some(fault) => format!("{}: {fault}", i18n::status_text(&i.status, lang)),
+                None => i18n::status_text(&i.status, lang),
+            }
         })
         .tone(|i| Tone::Status(StatusTone::of(&i.status)))
-        .max(12),
+        .max(40),
         Column::text(Msg::ColTask, |i: &Instance, lang| {
             i18n::task_text(i.task.as_deref(), lang)
         })

@@ -39,7 +39,7 @@ impl Lines<'_> {
 
     fn kv_styled(&mut self, key: &str, value: impl Into<String>, style: Style) {
         self.lines.push(Line::from(vec![
-            Span::styled(format!("  {}  ", format::pad(key, 18)), self.theme.muted()),
+            Span::styled(format!("  {}  ", format::pad(key, 22)), self.theme.muted()),
             Span::styled(value.into(), style),
         ]));
     }
@@ -143,7 +143,7 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) 
                     if view.show_document {
                         raw_document = Some(d.document.clone());
                     } else {
-                        instance_sections(&mut out, d);
+                        instance_sections(&mut out, d, state.cloud());
                     }
                 }
                 Some((id, Err(e))) if *id == view.id => out.note(e.clone()),
@@ -352,8 +352,25 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) 
     frame.render_widget(paragraph.scroll((scroll, 0)), inner);
 }
 
-fn instance_sections(out: &mut Lines, d: &InstanceDetail) {
+/// Keys of a cloud's `extra` rows that the General section shows already.
+const SHOWN_ABOVE: [&str; 5] = ["id", "name", "status", "power_state", "task_state"];
+
+fn instance_sections(out: &mut Lines, d: &InstanceDetail, cloud: bool) {
     let lang = out.lang;
+    if cloud {
+        // A cloud server: everything `openstack server show` gives, then its console.
+        for (k, v) in d
+            .extra
+            .iter()
+            .filter(|(k, _)| !SHOWN_ABOVE.contains(&k.as_str()))
+        {
+            out.kv(k, v.clone());
+        }
+        if let Some(cmd) = &d.console_command {
+            out.kv(Msg::ConsoleLog.text(lang), cmd.clone());
+        }
+        return;
+    }
     out.kv(
         Msg::ColAutostart.text(lang),
         d.autostart.map_or("—", |a| i18n::yes_no(a, lang)),

@@ -211,7 +211,9 @@ fn draw_header(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         spans.push(sep.clone());
         spans.push(Span::styled(
             warning.clone(),
-            Style::default().fg(theme.error).add_modifier(Modifier::BOLD),
+            Style::default()
+                .fg(theme.error)
+                .add_modifier(Modifier::BOLD),
         ));
     }
     if state.caps.readonly {
