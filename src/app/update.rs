@@ -220,9 +220,10 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::Prompt(kind) => open_prompt(state, kind),
         Action::Resize => {
+            if !warn_unless_selected(state) {
+                return Vec::new();
+            }
             let Some(inst) = state.selected_instance() else {
-                let msg = state.t(Msg::StatusSelectInstance);
-                state.set_status(Level::Warning, msg);
                 return Vec::new();
             };
             if inst.status.as_str() == "VERIFY_RESIZE" {
@@ -306,9 +307,10 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::Instance(action) => request_instance_action(state, action),
         Action::Console => {
+            if !warn_unless_selected(state) {
+                return Vec::new();
+            }
             let Some(inst) = state.selected_instance() else {
-                let msg = state.t(Msg::StatusSelectInstance);
-                state.set_status(Level::Warning, msg);
                 return Vec::new();
             };
             let (id, name) = (inst.id.clone(), inst.name.clone());
@@ -327,9 +329,10 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
                 refuse_readonly(state, Msg::ActEdit);
                 return Vec::new();
             }
+            if !warn_unless_selected(state) {
+                return Vec::new();
+            }
             let Some(inst) = state.selected_instance() else {
-                let msg = state.t(Msg::StatusSelectInstance);
-                state.set_status(Level::Warning, msg);
                 return Vec::new();
             };
             vec![Effect::Request(BackendRequest::EditableDocument {
@@ -338,6 +341,16 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             })]
         }
     }
+}
+
+/// Whether an instance is selected; says so in the status line when none is.
+fn warn_unless_selected(state: &mut AppState) -> bool {
+    if state.selected_instance().is_some() {
+        return true;
+    }
+    let msg = state.t(Msg::StatusSelectInstance);
+    state.set_status(Level::Warning, msg);
+    false
 }
 
 fn open_prompt(state: &mut AppState, kind: crate::app::state::PromptKind) -> Vec<Effect> {
@@ -351,9 +364,10 @@ fn open_prompt(state: &mut AppState, kind: crate::app::state::PromptKind) -> Vec
         refuse_readonly(state, title);
         return Vec::new();
     }
+    if !warn_unless_selected(state) {
+        return Vec::new();
+    }
     let Some(inst) = state.selected_instance() else {
-        let msg = state.t(Msg::StatusSelectInstance);
-        state.set_status(Level::Warning, msg);
         return Vec::new();
     };
     let initial = match kind {
@@ -517,9 +531,10 @@ fn request_instance_action(state: &mut AppState, action: InstanceAction) -> Vec<
         state.set_status(Level::Warning, msg);
         return Vec::new();
     }
+    if !warn_unless_selected(state) {
+        return Vec::new();
+    }
     let Some(inst) = state.selected_instance() else {
-        let msg = state.t(Msg::StatusSelectInstance);
-        state.set_status(Level::Warning, msg);
         return Vec::new();
     };
     let busy = state.tasks.contains_key(&inst.id);
