@@ -278,36 +278,58 @@ pub fn addresses(d: &DomainFacts, leases: &LeaseMap) -> (Vec<NicAddress>, Option
             unmatched.push(nic);
         }
     }
-    // Fallback: ask the domain (libvirt resolves leases per interface itself).
-    if d.active && !unmatched.is_empty() {
-        match d
-            .dom
-            .interface_addresses(sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, 0)
-        {
+    // Fallbacks for NICs no network lease names: ask the domain, through libvirt's lease
+    // lookup, then the guest agent, then the host's ARP table, as `virsh domifaddr --source` does.
+    let sources = [
+        (
+            sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+            AddressSource::Lease,
+        ),
+        (
+            sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
+            AddressSource::Agent,
+        ),
+        (
+            sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP,
+            AddressSource::Arp,
+        ),
+    ];
+    for (source, kind) in sources {
+        if !d.active || unmatched.is_empty() {
+            break;
+        }
+        match d.dom.interface_addresses(source, 0) {
             Ok(ifaces) => {
                 for iface in ifaces {
-                    let nic = unmatched.iter().find(|n| {
+                    let Some(pos) = unmatched.iter().position(|n| {
                         n.mac
                             .as_deref()
                             .zip(iface.hwaddr.as_deref())
                             .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
-                    });
-                    let Some(nic) = nic else { continue };
+                    }) else {
+                        continue;
+                    };
+                    if iface.addrs.is_empty() {
+                        continue;
+                    }
+                    let nic = unmatched.remove(pos);
                     for addr in iface.addrs {
                         found.push(NicAddress {
                             mac: nic.mac.clone().unwrap_or_default(),
                             address: Address {
                                 network: nic.source.clone().unwrap_or_else(|| iface.name.clone()),
                                 ip: addr.addr,
-                                source: AddressSource::Lease,
+                                source: kind,
                             },
                         });
                     }
                 }
             }
-            Err(e) => {
+            // The first source's reason is the one worth showing (agent and ARP are extras).
+            Err(e) if kind == AddressSource::Lease => {
                 note.get_or_insert_with(|| e.message().to_string());
             }
+            Err(_) => {}
         }
     }
     (found, note)
