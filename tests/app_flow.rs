@@ -492,3 +492,21 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     assert_eq!(state.tab, kind);
     assert_eq!(kind, ResourceKind::Networks);
 }
+
+#[test]
+fn rows_in_a_transitional_state_are_polled_fast_until_they_settle() {
+    use std::time::Duration;
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
+    let normal = Duration::from_secs(5);
+    assert_eq!(state.poll_interval(normal), normal);
+    // A task the backend reports (a cloud server still building, a domain being saved).
+    let mut list = state.data.instances.clone();
+    list[0].task = Some("spawning".into());
+    state.apply_listing(Listing::Instances(list.clone()));
+    assert_eq!(state.poll_interval(normal), Duration::from_secs(1));
+    list[0].task = None;
+    state.apply_listing(Listing::Instances(list));
+    assert_eq!(state.poll_interval(normal), normal);
+}

@@ -474,10 +474,15 @@ impl AppState {
 
     /// How often the visible data should be polled: fast while an action settles.
     pub fn poll_interval(&self, normal: Duration) -> Duration {
-        if self.tasks.is_empty() {
-            normal
-        } else {
+        // Rows in a transitional state (yun's own actions, or a task the cloud reports, such
+        // as a server that is still building) are re-polled fast until they settle.
+        let settling = !self.tasks.is_empty()
+            || (self.tab == ResourceKind::Instances
+                && self.data.instances.iter().any(|i| i.task.is_some()));
+        if settling {
             normal.min(Duration::from_secs(1))
+        } else {
+            normal
         }
     }
 }
