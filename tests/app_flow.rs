@@ -510,3 +510,16 @@ fn rows_in_a_transitional_state_are_polled_fast_until_they_settle() {
     state.apply_listing(Listing::Instances(list));
     assert_eq!(state.poll_interval(normal), normal);
 }
+
+#[test]
+fn a_listing_note_reaches_the_status_line() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    update::on_backend(
+        &mut state,
+        BackendEvent::Note("2 row(s) could not be read".into()),
+    );
+    let status = state.status.as_ref().unwrap();
+    assert_eq!(status.level, Level::Warning);
+    assert_eq!(status.text, "2 row(s) could not be read");
+}

@@ -1027,6 +1027,11 @@ async fn malformed_row_is_dropped_and_counted_nulls_and_strings_tolerated() {
         ["s1", "s2", "s5"]
     );
     assert_eq!(b.skipped_rows(), 2);
+    // The user is told in the status line, not only in the log.
+    assert_eq!(
+        b.listing_note().as_deref(),
+        Some("2 row(s) could not be read and were skipped; the log has the details")
+    );
     assert_eq!(v[2].status, InstanceStatus::Other("UNKNOWN".into()));
     assert_eq!(v[2].name, "s5");
     assert_eq!(v[1].size.vcpus, 2);
@@ -1041,6 +1046,7 @@ async fn malformed_row_is_dropped_and_counted_nulls_and_strings_tolerated() {
     assert_eq!(i[0].min_disk_bytes, Some(1 << 30));
     assert_eq!(i[0].allocation, None);
     assert_eq!(b.skipped_rows(), 0);
+    assert_eq!(b.listing_note(), None);
 }
 
 #[tokio::test]
@@ -1111,4 +1117,41 @@ async fn cacert_problems_and_insecure_mode() {
     let b = OpenStackBackend::connect(o).await.unwrap();
     assert!(b.insecure());
     assert!(!c.backend().await.insecure());
+}
+
+#[tokio::test]
+async fn first_instance_listing_shows_a_first_page_while_the_rest_loads() {
+    let c = cloud("2.104").await;
+    mount_instances_new(&c).await;
+    let b = c.backend().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let Listing::Instances(all) = b
+        .list_progressive(ResourceKind::Instances, tx)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(all.len(), 3);
+    // The first page (one request with a limit, no marker) arrived as its own listing.
+    let Some(Listing::Instances(first)) = rx.recv().await else {
+        panic!("a first page")
+    };
+    assert_eq!(
+        first.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
+        ["web-1", "web-2"]
+    );
+    let reqs = c.server.received_requests().await.unwrap();
+    assert!(reqs.iter().any(|r| {
+        r.url.path().ends_with("/servers/detail")
+            && r.url
+                .query()
+                .is_some_and(|q| q.contains("limit=100") && !q.contains("marker"))
+    }));
+    // Later refreshes keep the rows on screen until the whole listing is in: no early page.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    b.list_progressive(ResourceKind::Instances, tx)
+        .await
+        .unwrap();
+    assert!(rx.recv().await.is_none());
 }

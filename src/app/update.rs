@@ -1095,6 +1095,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             return effects;
         }
+        BackendEvent::Note(note) => state.set_status(Level::Warning, note),
         BackendEvent::ScopeSwitched(result) => match result {
             Ok(host) => {
                 // A new region or project: every table belongs to the old one.

@@ -81,6 +81,23 @@ pub trait Backend: Send + Sync + 'static {
         kind: ResourceKind,
     ) -> impl Future<Output = Result<Listing, BackendError>> + Send;
 
+    /// Like [`Backend::list`], sending rows that are already in (a first page) to `partial`
+    /// before the whole listing is ready. Backends without pages just list.
+    fn list_progressive(
+        &self,
+        kind: ResourceKind,
+        partial: tokio::sync::mpsc::UnboundedSender<Listing>,
+    ) -> impl Future<Output = Result<Listing, BackendError>> + Send {
+        drop(partial);
+        self.list(kind)
+    }
+
+    /// Something the user should know about the listing just returned (rows skipped because
+    /// they could not be read). Backends whose listings are all-or-nothing have none.
+    fn listing_note(&self) -> Option<String> {
+        None
+    }
+
     fn instance_detail(
         &self,
         id: &str,

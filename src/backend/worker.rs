@@ -76,6 +76,8 @@ pub enum BackendEvent {
     },
     /// Lifecycle events: these instances changed state.
     Changed(Vec<String>),
+    /// A warning about a listing, for the status line.
+    Note(String),
     ScopeSwitched(Result<HostInfo, BackendError>),
     /// A monitor sample and the monotonic time it was taken.
     Stats {
@@ -181,21 +183,47 @@ fn start<B: Backend>(
     let events = events.clone();
     let done = done.clone();
     tokio::spawn(async move {
-        let (event, finished) = execute(&*backend, request).await;
+        let (event, finished) = execute(&*backend, request, &events).await;
         // The app may have quit; nothing to report to then.
         let _ = events.send(event);
         let _ = done.send(finished);
     });
 }
 
-async fn execute<B: Backend>(backend: &B, request: BackendRequest) -> (BackendEvent, Done) {
+async fn execute<B: Backend>(
+    backend: &B,
+    request: BackendRequest,
+    events: &mpsc::UnboundedSender<BackendEvent>,
+) -> (BackendEvent, Done) {
     match request {
         BackendRequest::HostInfo => (
             BackendEvent::HostInfo(backend.host_info().await),
             Done::Other,
         ),
         BackendRequest::List { kind, generation } => {
-            let result = backend.list(kind).await;
+            let (partial_tx, mut partial_rx) = mpsc::unbounded_channel();
+            let listing = backend.list_progressive(kind, partial_tx);
+            tokio::pin!(listing);
+            // Rows that are in already are shown at once; once the whole listing is ready, a
+            // late partial one is dropped rather than shown over it.
+            let result = loop {
+                tokio::select! {
+                    biased;
+                    result = &mut listing => break result,
+                    Some(partial) = partial_rx.recv() => {
+                        let _ = events.send(BackendEvent::Listed {
+                            kind,
+                            generation,
+                            result: Ok(partial),
+                        });
+                    }
+                }
+            };
+            if result.is_ok()
+                && let Some(note) = backend.listing_note()
+            {
+                let _ = events.send(BackendEvent::Note(note));
+            }
             (
                 BackendEvent::Listed {
                     kind,

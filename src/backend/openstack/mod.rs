@@ -181,6 +181,8 @@ pub struct OpenStackBackend {
     endpoints: RwLock<Arc<Endpoints>>,
     region: RwLock<Option<String>>,
     all_projects: AtomicBool,
+    /// The next instance listing also fetches a small first page, shown while the rest loads.
+    first_page_pending: AtomicBool,
     skipped: AtomicUsize,
     failures: AtomicU32,
     last_error: RwLock<String>,
@@ -244,6 +246,7 @@ impl OpenStackBackend {
             endpoints: RwLock::new(Arc::new(endpoints)),
             region: RwLock::new(region),
             all_projects: AtomicBool::new(opts.all_projects),
+            first_page_pending: AtomicBool::new(true),
             skipped: AtomicUsize::new(0),
             failures: AtomicU32::new(0),
             last_error: RwLock::new(String::new()),
@@ -451,6 +454,31 @@ impl OpenStackBackend {
                 Paging::Links,
             )
             .await
+    }
+
+    /// The first `FIRST_PAGE` servers alone, mapped without the image and flavor lookups the
+    /// full listing makes: enough to fill a screen while a large list loads.
+    async fn first_page(&self, e: &Endpoints) -> Option<Vec<crate::model::Instance>> {
+        let sep = if self.all_projects() {
+            "?all_tenants=1&"
+        } else {
+            "?"
+        };
+        let url = format!("{}/servers/detail{sep}limit={FIRST_PAGE}", e.compute);
+        let doc = self
+            .session
+            .get_json("compute", &url, &e.compute_headers())
+            .await
+            .ok()?;
+        let items = doc.get("servers")?.as_array()?.clone();
+        let mut skipped = 0;
+        let rows = de::rows::<compute::ServerDto>("server", items, &mut skipped);
+        let lookups = compute::Lookups::default();
+        Some(
+            rows.iter()
+                .filter_map(|s| s.to_instance(&lookups))
+                .collect(),
+        )
     }
 
     async fn flavors_raw(&self, e: &Endpoints) -> Result<Vec<Value>, BackendError> {
@@ -1112,6 +1140,37 @@ impl Backend for OpenStackBackend {
         self.track(r)
     }
 
+    fn listing_note(&self) -> Option<String> {
+        match self.skipped_rows() {
+            0 => None,
+            n => Some(format!(
+                "{n} row(s) could not be read and were skipped; the log has the details"
+            )),
+        }
+    }
+
+    async fn list_progressive(
+        &self,
+        kind: ResourceKind,
+        partial: tokio::sync::mpsc::UnboundedSender<Listing>,
+    ) -> Result<Listing, BackendError> {
+        // Only the first instance listing (or the first after a switch) shows a first page
+        // early: later refreshes keep the rows on screen until the new listing is complete.
+        if kind != ResourceKind::Instances
+            || !self.first_page_pending.swap(false, Ordering::Relaxed)
+        {
+            return self.list(kind).await;
+        }
+        let e = read(&self.endpoints);
+        let first = async {
+            if let Some(rows) = self.first_page(&e).await {
+                let _ = partial.send(Listing::Instances(rows));
+            }
+        };
+        let (result, ()) = tokio::join!(self.list(kind), first);
+        result
+    }
+
     async fn instance_detail(&self, id: &str) -> Result<InstanceDetail, BackendError> {
         let r = self.detail_inner(id).await;
         self.track(r)
@@ -1170,6 +1229,8 @@ impl Backend for OpenStackBackend {
             }
             ScopeChange::AllProjects(on) => self.set_all_projects(on),
         }
+        // New rows to show: the next instance listing shows its first page early again.
+        self.first_page_pending.store(true, Ordering::Relaxed);
         let e = read(&self.endpoints);
         Ok(self.host_info_now(&e))
     }
@@ -1223,6 +1284,9 @@ impl Backend for OpenStackBackend {
         }
     }
 }
+
+/// Servers in the early first page of the first instance listing.
+const FIRST_PAGE: usize = 100;
 
 /// Instances whose diagnostics one monitor tick asks for, at most.
 const DIAGNOSTICS_PER_TICK: usize = 10;
