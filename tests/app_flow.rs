@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Demo;
+use common::{Demo, select};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use yun::app::action::{Action, Effect};
 use yun::app::state::{AppState, Level, Popup};
@@ -79,24 +79,6 @@ fn key(c: char) -> KeyEvent {
 fn press(demo: &Demo, state: &mut AppState, c: char) -> Vec<Effect> {
     let effects = update::on_key(state, key(c));
     pump(demo, state, effects)
-}
-
-fn select(state: &mut AppState, name: &str) -> String {
-    let id = state
-        .data
-        .instances
-        .iter()
-        .find(|i| i.name == name)
-        .unwrap()
-        .id
-        .clone();
-    update::on_action(state, Action::GoTab(ResourceKind::Instances));
-    state
-        .tables
-        .get_mut(&ResourceKind::Instances)
-        .unwrap()
-        .select_id(&id);
-    id
 }
 
 /// What libvirt reports now, through a fresh listing.

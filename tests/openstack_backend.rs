@@ -205,20 +205,7 @@ async fn images_volumes_networks_and_subviews_across_pages() {
         Style::Glance,
     )
     .await;
-    let vol = fixture("cinder/volumes/volumes-list-detailed-response.json")["volumes"][0].clone();
-    let mut vols = clone_ids(&[vol], 3);
-    vols[1]["attachments"] = json!([{"server_id": "s1", "device": "/dev/vdb", "id": "a"}]);
-    vols[1]["bootable"] = json!("true");
-    vols[1]["size"] = json!("2");
-    paged(
-        &c.server,
-        &format!("/volume/v3/{PROJECT}/volumes/detail"),
-        "volumes",
-        &vols,
-        2,
-        Style::Links,
-    )
-    .await;
+    mount_volumes(&c).await;
     let nets = fixture("neutron/networks/networks-list-response.json")["networks"]
         .as_array()
         .unwrap()

@@ -9,7 +9,7 @@ mod screen;
 
 use screen::screen;
 
-use common::Demo;
+use common::{Demo, select};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use yun::app::action::Action;
@@ -35,23 +35,6 @@ fn lang_name(lang: Lang) -> &'static str {
         Lang::En => "en",
         Lang::Zh => "zh",
     }
-}
-
-fn select(state: &mut AppState, name: &str) {
-    let id = state
-        .data
-        .instances
-        .iter()
-        .find(|i| i.name == name)
-        .unwrap()
-        .id
-        .clone();
-    update::on_action(state, Action::GoTab(ResourceKind::Instances));
-    state
-        .tables
-        .get_mut(&ResourceKind::Instances)
-        .unwrap()
-        .select_id(&id);
 }
 
 /// Every case, for one theme and language.

@@ -118,20 +118,7 @@ async fn fixture_cloud() -> Fixture {
         Style::Links,
     )
     .await;
-    let vol = fixture("cinder/volumes/volumes-list-detailed-response.json")["volumes"][0].clone();
-    let mut vols = clone_ids(&[vol], 3);
-    vols[1]["attachments"] = json!([{"server_id": "s1", "device": "/dev/vdb", "id": "a"}]);
-    vols[1]["bootable"] = json!("true");
-    vols[1]["size"] = json!("2");
-    paged(
-        &c.server,
-        &format!("/volume/v3/{PROJECT}/volumes/detail"),
-        "volumes",
-        &vols,
-        2,
-        Style::Links,
-    )
-    .await;
+    mount_volumes(&c).await;
     for (p, key, rel) in [
         (
             "/network/v2.0/networks",

@@ -300,3 +300,22 @@ pub async fn mount_instances_new(c: &Cloud) {
     )
     .await;
 }
+
+/// Three volumes from the Cinder sample over two pages; the second attached to `s1` as
+/// `/dev/vdb`, bootable, with its size as a string (as some clouds send it).
+pub async fn mount_volumes(c: &Cloud) {
+    let vol = fixture("cinder/volumes/volumes-list-detailed-response.json")["volumes"][0].clone();
+    let mut vols = clone_ids(&[vol], 3);
+    vols[1]["attachments"] = json!([{"server_id": "s1", "device": "/dev/vdb", "id": "a"}]);
+    vols[1]["bootable"] = json!("true");
+    vols[1]["size"] = json!("2");
+    paged(
+        &c.server,
+        &format!("/volume/v3/{PROJECT}/volumes/detail"),
+        "volumes",
+        &vols,
+        2,
+        Style::Links,
+    )
+    .await;
+}

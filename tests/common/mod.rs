@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
+use yun::app::action::Action;
 use yun::app::state::AppState;
+use yun::app::update;
 use yun::backend::Backend;
 use yun::backend::libvirt::{LibvirtBackend, LibvirtOptions};
 use yun::config::Config;
@@ -70,4 +72,23 @@ impl Demo {
         state.host = Some(host);
         state
     }
+}
+
+/// Go to the Instances tab and select the instance called `name`; returns its id.
+pub fn select(state: &mut AppState, name: &str) -> String {
+    let id = state
+        .data
+        .instances
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap()
+        .id
+        .clone();
+    update::on_action(state, Action::GoTab(ResourceKind::Instances));
+    state
+        .tables
+        .get_mut(&ResourceKind::Instances)
+        .unwrap()
+        .select_id(&id);
+    id
 }
