@@ -12,7 +12,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use crate::model::{InstanceCounters, MemoryCounters, StatsSample};
+use crate::model::{HostCounters, InstanceCounters, MemoryCounters, StatsSample};
 
 /// Intervals shorter than this give no rate: a clock hiccup must not become a spike.
 const MIN_INTERVAL: Duration = Duration::from_millis(50);
@@ -135,6 +135,43 @@ fn sum(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
     total
 }
 
+impl Default for Rates {
+    fn default() -> Self {
+        Self {
+            cpu_of_vcpus: None,
+            cpu_of_host: None,
+            vcpus: Vec::new(),
+            memory: MemoryFigure::Missing(String::new()),
+            disk_read_bps: None,
+            disk_write_bps: None,
+            disk_read_iops: None,
+            disk_write_iops: None,
+            net_rx_bps: None,
+            net_tx_bps: None,
+            net_rx_pps: None,
+            net_tx_pps: None,
+            net_errors_ps: None,
+            net_drops_ps: None,
+            disks: Vec::new(),
+            nics: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
+}
+
+/// The device of the previous sample with the same name: usually at the same index.
+fn same_device<'a, T>(
+    prev: &'a [T],
+    i: usize,
+    name: &str,
+    name_of: fn(&T) -> &str,
+) -> Option<&'a T> {
+    match prev.get(i) {
+        Some(p) if name_of(p) == name => Some(p),
+        _ => prev.iter().find(|p| name_of(p) == name),
+    }
+}
+
 /// Rates of `cur` against `prev` (`None` for the first sample: the screen shows "—").
 pub fn rates(
     prev: Option<&InstanceCounters>,
@@ -142,91 +179,121 @@ pub fn rates(
     dt: Duration,
     host_cpus: u32,
 ) -> Rates {
+    let mut out = Rates::default();
+    rates_into(&mut out, prev, cur, dt, host_cpus);
+    out
+}
+
+/// [`rates`] written over an earlier result, reusing its allocations (device names and
+/// lists): at a thousand instances a tick then allocates almost nothing.
+pub fn rates_into(
+    out: &mut Rates,
+    prev: Option<&InstanceCounters>,
+    cur: &InstanceCounters,
+    dt: Duration,
+    host_cpus: u32,
+) {
     let reason = |what: &str| {
         cur.missing
             .iter()
             .find(|(k, _)| k == what)
             .map(|(_, r)| r.as_str())
     };
-    let memory = MemoryFigure::from_counters(cur.memory.as_ref(), reason("memory"));
+    out.memory = MemoryFigure::from_counters(cur.memory.as_ref(), reason("memory"));
     let cpu = |cpus: u32| {
         let (p, c) = (prev?.cpu_time_ns?, cur.cpu_time_ns?);
         cpu_percent(p, c, dt, cpus)
     };
-    let vcpus = cur
-        .vcpu_time_ns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
+    out.cpu_of_vcpus = cpu(cur.vcpus);
+    out.cpu_of_host = cpu(host_cpus);
+    out.vcpus.clear();
+    out.vcpus
+        .extend(cur.vcpu_time_ns.iter().enumerate().map(|(i, c)| {
             let p = prev?.vcpu_time_ns.get(i)?;
             cpu_percent(*p, *c, dt, 1)
-        })
-        .collect();
-    let disks: Vec<DiskRates> = cur
-        .disks
-        .iter()
-        .map(|d| {
-            let p = prev.and_then(|p| p.disks.iter().find(|x| x.name == d.name));
-            let r = |f: fn(&crate::model::DiskCounters) -> u64| {
-                p.and_then(|p| per_second(f(p), f(d), dt))
-            };
-            DiskRates {
-                name: d.name.clone(),
-                read_bps: r(|x| x.read_bytes),
-                write_bps: r(|x| x.write_bytes),
-                read_iops: r(|x| x.read_reqs),
-                write_iops: r(|x| x.write_reqs),
-            }
-        })
-        .collect();
-    let nics: Vec<NicRates> = cur
-        .nics
-        .iter()
-        .map(|n| {
-            let p = prev.and_then(|p| p.nics.iter().find(|x| x.name == n.name));
-            let r = |f: fn(&crate::model::NicCounters) -> u64| {
-                p.and_then(|p| per_second(f(p), f(n), dt))
-            };
-            NicRates {
-                name: n.name.clone(),
-                rx_bps: r(|x| x.rx_bytes),
-                tx_bps: r(|x| x.tx_bytes),
-                rx_pps: r(|x| x.rx_packets),
-                tx_pps: r(|x| x.tx_packets),
-                errors_ps: r(|x| x.rx_errors + x.tx_errors),
-                drops_ps: r(|x| x.rx_drops + x.tx_drops),
-            }
-        })
-        .collect();
-    Rates {
-        cpu_of_vcpus: cpu(cur.vcpus),
-        cpu_of_host: cpu(host_cpus),
-        vcpus,
-        memory,
-        disk_read_bps: sum(disks.iter().map(|d| d.read_bps)),
-        disk_write_bps: sum(disks.iter().map(|d| d.write_bps)),
-        disk_read_iops: sum(disks.iter().map(|d| d.read_iops)),
-        disk_write_iops: sum(disks.iter().map(|d| d.write_iops)),
-        net_rx_bps: sum(nics.iter().map(|n| n.rx_bps)),
-        net_tx_bps: sum(nics.iter().map(|n| n.tx_bps)),
-        net_rx_pps: sum(nics.iter().map(|n| n.rx_pps)),
-        net_tx_pps: sum(nics.iter().map(|n| n.tx_pps)),
-        net_errors_ps: sum(nics.iter().map(|n| n.errors_ps)),
-        net_drops_ps: sum(nics.iter().map(|n| n.drops_ps)),
-        disks,
-        nics,
-        missing: cur.missing.clone(),
+        }));
+
+    out.disks.truncate(cur.disks.len());
+    for (i, d) in cur.disks.iter().enumerate() {
+        let p = prev.and_then(|p| same_device(&p.disks, i, &d.name, |x| x.name.as_str()));
+        let r =
+            |f: fn(&crate::model::DiskCounters) -> u64| p.and_then(|p| per_second(f(p), f(d), dt));
+        if out.disks.len() == i {
+            out.disks.push(DiskRates::default());
+        }
+        let o = &mut out.disks[i];
+        o.name.clone_from(&d.name);
+        o.read_bps = r(|x| x.read_bytes);
+        o.write_bps = r(|x| x.write_bytes);
+        o.read_iops = r(|x| x.read_reqs);
+        o.write_iops = r(|x| x.write_reqs);
     }
+    out.nics.truncate(cur.nics.len());
+    for (i, n) in cur.nics.iter().enumerate() {
+        let p = prev.and_then(|p| same_device(&p.nics, i, &n.name, |x| x.name.as_str()));
+        let r =
+            |f: fn(&crate::model::NicCounters) -> u64| p.and_then(|p| per_second(f(p), f(n), dt));
+        if out.nics.len() == i {
+            out.nics.push(NicRates::default());
+        }
+        let o = &mut out.nics[i];
+        o.name.clone_from(&n.name);
+        o.rx_bps = r(|x| x.rx_bytes);
+        o.tx_bps = r(|x| x.tx_bytes);
+        o.rx_pps = r(|x| x.rx_packets);
+        o.tx_pps = r(|x| x.tx_packets);
+        o.errors_ps = r(|x| x.rx_errors.saturating_add(x.tx_errors));
+        o.drops_ps = r(|x| x.rx_drops.saturating_add(x.tx_drops));
+    }
+    let disks = &out.disks;
+    out.disk_read_bps = sum(disks.iter().map(|d| d.read_bps));
+    out.disk_write_bps = sum(disks.iter().map(|d| d.write_bps));
+    out.disk_read_iops = sum(disks.iter().map(|d| d.read_iops));
+    out.disk_write_iops = sum(disks.iter().map(|d| d.write_iops));
+    let nics = &out.nics;
+    out.net_rx_bps = sum(nics.iter().map(|n| n.rx_bps));
+    out.net_tx_bps = sum(nics.iter().map(|n| n.tx_bps));
+    out.net_rx_pps = sum(nics.iter().map(|n| n.rx_pps));
+    out.net_tx_pps = sum(nics.iter().map(|n| n.tx_pps));
+    out.net_errors_ps = sum(nics.iter().map(|n| n.errors_ps));
+    out.net_drops_ps = sum(nics.iter().map(|n| n.drops_ps));
+    out.missing.clone_from(&cur.missing);
 }
 
-/// A bounded time series: seconds since the monitor started, and a value or a gap.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Series {
-    points: VecDeque<(f64, Option<f64>)>,
+/// What the history keeps of each instance, one value per tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    CpuOfVcpus,
+    CpuOfHost,
+    Memory,
+    DiskRead,
+    DiskWrite,
+    NetRx,
+    NetTx,
+}
+
+impl Figure {
+    const COUNT: usize = 7;
+}
+
+/// What the history keeps of the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostFigure {
+    Cpu,
+    MemoryUsed,
+}
+
+/// A bounded ring of points sharing one time axis: seconds since the monitor started and `N`
+/// values, NaN for a gap. One ring per instance, not one per figure, so a tick writes one
+/// point of 8 + 4·N bytes per instance; at 1,000 instances and a 5-minute window at 1 s that
+/// is 12 MB in all.
+#[derive(Clone, Debug, PartialEq)]
+pub struct History<const N: usize> {
+    points: VecDeque<(f64, [f32; N])>,
     capacity: usize,
 }
 
-impl Series {
+impl<const N: usize> History<N> {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             points: VecDeque::with_capacity(capacity.min(4096)),
@@ -234,11 +301,13 @@ impl Series {
         }
     }
 
-    pub fn push(&mut self, t: f64, value: Option<f64>) {
+    /// Add the values at `t`; `None` is a gap.
+    pub fn push(&mut self, t: f64, values: [Option<f64>; N]) {
         if self.points.len() == self.capacity {
             self.points.pop_front();
         }
-        self.points.push_back((t, value));
+        self.points
+            .push_back((t, values.map(|v| v.map_or(f32::NAN, |v| v as f32))));
     }
 
     pub fn len(&self) -> usize {
@@ -249,20 +318,66 @@ impl Series {
         self.points.is_empty()
     }
 
+    fn series(&self, index: usize) -> Series<'_, N> {
+        Series {
+            points: &self.points,
+            index,
+        }
+    }
+}
+
+impl History<{ Figure::COUNT }> {
+    /// The series of one figure.
+    pub fn get(&self, figure: Figure) -> Series<'_, { Figure::COUNT }> {
+        self.series(figure as usize)
+    }
+}
+
+impl History<2> {
+    /// The series of one host figure.
+    pub fn get(&self, figure: HostFigure) -> Series<'_, 2> {
+        self.series(figure as usize)
+    }
+}
+
+/// One figure's series out of a [`History`].
+#[derive(Clone, Copy, Debug)]
+pub struct Series<'a, const N: usize> {
+    points: &'a VecDeque<(f64, [f32; N])>,
+    index: usize,
+}
+
+/// The series of an instance's figure.
+pub type InstanceSeries<'a> = Series<'a, { Figure::COUNT }>;
+
+impl<const N: usize> Series<'_, N> {
+    fn values(&self) -> impl DoubleEndedIterator<Item = Option<f64>> + ExactSizeIterator + '_ {
+        self.points.iter().map(|(_, v)| {
+            let v = v[self.index];
+            (!v.is_nan()).then_some(f64::from(v))
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// The newest value, `None` when it is a gap.
     pub fn last(&self) -> Option<f64> {
-        self.points.back().and_then(|(_, v)| *v)
+        self.values().next_back().flatten()
     }
 
     /// The last `n` values (gaps included), oldest first, for sparklines.
     pub fn tail(&self, n: usize) -> impl Iterator<Item = Option<f64>> + '_ {
-        self.points
-            .iter()
-            .skip(self.points.len().saturating_sub(n))
-            .map(|(_, v)| *v)
+        self.values().skip(self.points.len().saturating_sub(n))
     }
 
     pub fn max(&self) -> Option<f64> {
-        self.points.iter().filter_map(|(_, v)| *v).reduce(f64::max)
+        self.values().flatten().reduce(f64::max)
     }
 
     /// At most `width` points, each the mean of the values falling in its bucket; buckets with
@@ -274,44 +389,37 @@ impl Series {
         }
         let per = n.div_ceil(width);
         let mut out = Vec::with_capacity(width.min(n));
-        let points: Vec<&(f64, Option<f64>)> = self.points.iter().collect();
-        for chunk in points.chunks(per) {
-            let values: Vec<f64> = chunk.iter().filter_map(|(_, v)| *v).collect();
-            if let (Some(last), false) = (chunk.last(), values.is_empty()) {
-                out.push((last.0, values.iter().sum::<f64>() / values.len() as f64));
+        let (mut sum, mut count, mut in_bucket) = (0.0, 0u32, 0usize);
+        for (i, (t, v)) in self.points.iter().enumerate() {
+            let v = v[self.index];
+            if !v.is_nan() {
+                sum += f64::from(v);
+                count += 1;
+            }
+            in_bucket += 1;
+            if in_bucket == per || i + 1 == n {
+                if count > 0 {
+                    out.push((*t, sum / f64::from(count)));
+                }
+                (sum, count, in_bucket) = (0.0, 0, 0);
             }
         }
         out
     }
 }
 
-/// The history of one instance's charted figures.
-#[derive(Clone, Debug, PartialEq)]
-pub struct InstanceHistory {
-    /// When the instance last had figures (seconds since the monitor started).
+/// One instance as the monitor tracks it: its last counters, its rates between the last two
+/// samples, and its history.
+#[derive(Clone, Debug)]
+struct Tracked {
+    counters: InstanceCounters,
+    /// `None` when the instance was not in the last sample (stopped, or off screen).
+    rates: Option<Rates>,
+    history: History<{ Figure::COUNT }>,
+    /// The number of the last sample the instance was in.
+    seen_in: u64,
+    /// When that was, in seconds since the monitor started.
     last_seen: f64,
-    pub cpu_of_vcpus: Series,
-    pub cpu_of_host: Series,
-    pub memory: Series,
-    pub disk_read: Series,
-    pub disk_write: Series,
-    pub net_rx: Series,
-    pub net_tx: Series,
-}
-
-impl InstanceHistory {
-    fn new(capacity: usize) -> Self {
-        Self {
-            last_seen: 0.0,
-            cpu_of_vcpus: Series::with_capacity(capacity),
-            cpu_of_host: Series::with_capacity(capacity),
-            memory: Series::with_capacity(capacity),
-            disk_read: Series::with_capacity(capacity),
-            disk_write: Series::with_capacity(capacity),
-            net_rx: Series::with_capacity(capacity),
-            net_tx: Series::with_capacity(capacity),
-        }
-    }
 }
 
 /// Everything the monitor pane, the Instances columns and the Overview's top list show.
@@ -320,11 +428,10 @@ pub struct Monitor {
     pub interval: Duration,
     pub window: Duration,
     started: Instant,
-    last: Option<(Instant, StatsSample)>,
-    pub latest: HashMap<String, Rates>,
-    pub history: HashMap<String, InstanceHistory>,
-    pub host_cpu: Series,
-    pub host_memory_used: Series,
+    last_at: Option<Instant>,
+    last_host: Option<HostCounters>,
+    instances: HashMap<String, Tracked>,
+    pub host: History<2>,
     pub host_cpu_now: Option<f64>,
     pub host_memory: Option<(u64, u64)>,
     pub host_missing: Vec<(String, String)>,
@@ -339,11 +446,10 @@ impl Monitor {
             interval,
             window,
             started: now,
-            last: None,
-            latest: HashMap::new(),
-            history: HashMap::new(),
-            host_cpu: Series::with_capacity(Self::capacity_for(interval, window)),
-            host_memory_used: Series::with_capacity(Self::capacity_for(interval, window)),
+            last_at: None,
+            last_host: None,
+            instances: HashMap::new(),
+            host: History::with_capacity(Self::capacity_for(interval, window)),
             host_cpu_now: None,
             host_memory: None,
             host_missing: Vec::new(),
@@ -366,52 +472,64 @@ impl Monitor {
     pub fn ingest(&mut self, at: Instant, sample: StatsSample) {
         let t = at.duration_since(self.started).as_secs_f64();
         let capacity = self.capacity();
-        let (dt, prev) = match &self.last {
-            Some((when, prev)) => (at.saturating_duration_since(*when), Some(prev)),
-            None => (Duration::ZERO, None),
-        };
-        let host = &sample.host;
-        // Index the previous sample once: a lookup per instance, not a scan.
-        let previous: HashMap<&str, &InstanceCounters> = prev
-            .map(|p| p.instances.iter().map(|i| (i.id.as_str(), i)).collect())
-            .unwrap_or_default();
-        let mut latest = HashMap::with_capacity(sample.instances.len());
-        for cur in &sample.instances {
-            let p = previous.get(cur.id.as_str()).copied();
-            let r = rates(p, cur, dt, host.cpus);
-            let h = self
-                .history
-                .entry(cur.id.clone())
-                .or_insert_with(|| InstanceHistory::new(capacity));
-            h.last_seen = t;
-            h.cpu_of_vcpus.push(t, r.cpu_of_vcpus);
-            h.cpu_of_host.push(t, r.cpu_of_host);
-            h.memory.push(t, r.memory.charted());
-            h.disk_read.push(t, r.disk_read_bps);
-            h.disk_write.push(t, r.disk_write_bps);
-            h.net_rx.push(t, r.net_rx_bps);
-            h.net_tx.push(t, r.net_tx_bps);
-            latest.insert(cur.id.clone(), r);
+        let dt = self
+            .last_at
+            .map_or(Duration::ZERO, |when| at.saturating_duration_since(when));
+        let host_cpus = sample.host.cpus;
+        // Samples are numbered from 1; an instance's counters serve as the previous reading
+        // only if it was in the sample just before this one.
+        let previous = self.samples;
+        let this = previous + 1;
+        for cur in sample.instances {
+            // One lookup per instance; the id is copied only for an instance seen first.
+            let tracked = match self.instances.get_mut(cur.id.as_str()) {
+                Some(tracked) => tracked,
+                None => self
+                    .instances
+                    .entry(cur.id.clone())
+                    .or_insert_with(|| Tracked {
+                        counters: InstanceCounters::default(),
+                        rates: None,
+                        history: History::with_capacity(capacity),
+                        seen_in: 0,
+                        last_seen: t,
+                    }),
+            };
+            let prev =
+                (tracked.seen_in > 0 && tracked.seen_in == previous).then_some(&tracked.counters);
+            let r = tracked.rates.get_or_insert_with(Rates::default);
+            rates_into(r, prev, &cur, dt, host_cpus);
+            tracked.history.push(
+                t,
+                [
+                    r.cpu_of_vcpus,
+                    r.cpu_of_host,
+                    r.memory.charted(),
+                    r.disk_read_bps,
+                    r.disk_write_bps,
+                    r.net_rx_bps,
+                    r.net_tx_bps,
+                ],
+            );
+            tracked.counters = cur;
+            tracked.seen_in = this;
+            tracked.last_seen = t;
         }
         // Instances that stopped keep their history until it scrolls out, but no current rates.
         let window = self.window.as_secs_f64();
-        self.history.retain(|id, h| {
-            if !latest.contains_key(id) {
-                h.cpu_of_vcpus.push(t, None);
-                h.cpu_of_host.push(t, None);
-                h.memory.push(t, None);
-                h.disk_read.push(t, None);
-                h.disk_write.push(t, None);
-                h.net_rx.push(t, None);
-                h.net_tx.push(t, None);
+        self.instances.retain(|_, tracked| {
+            if tracked.seen_in != this {
+                tracked.rates = None;
+                tracked.history.push(t, [None; Figure::COUNT]);
             }
-            t - h.last_seen <= window
+            t - tracked.last_seen <= window
         });
-        self.latest = latest;
 
-        let prev_host = prev.map(|p| &p.host);
+        let host = sample.host;
         self.host_cpu_now = match (
-            prev_host.and_then(|h| h.cpu_busy_ns.zip(h.cpu_total_ns)),
+            self.last_host
+                .as_ref()
+                .and_then(|h| h.cpu_busy_ns.zip(h.cpu_total_ns)),
             host.cpu_busy_ns.zip(host.cpu_total_ns),
         ) {
             (Some((pb, pt)), Some((cb, ct))) if ct > pt && cb >= pb => {
@@ -419,29 +537,51 @@ impl Monitor {
             }
             _ => None,
         };
-        self.host_cpu.push(t, self.host_cpu_now);
         self.host_memory = host
             .memory_free
             .map(|free| (host.memory_total.saturating_sub(free), host.memory_total));
-        self.host_memory_used
-            .push(t, self.host_memory.map(|(used, _)| used as f64));
+        self.host.push(
+            t,
+            [
+                self.host_cpu_now,
+                self.host_memory.map(|(used, _)| used as f64),
+            ],
+        );
         self.host_missing.clone_from(&host.missing);
-        self.basis.clone_from(&sample.basis);
+        self.basis = sample.basis;
         self.error = None;
         self.samples += 1;
-        self.last = Some((at, sample));
+        self.last_at = Some(at);
+        self.last_host = Some(host);
     }
 
     /// Seconds since the monitor started, for chart axes.
     pub fn now_secs(&self) -> f64 {
-        self.last
-            .as_ref()
-            .map_or(0.0, |(at, _)| at.duration_since(self.started).as_secs_f64())
+        self.last_at
+            .map_or(0.0, |at| at.duration_since(self.started).as_secs_f64())
     }
 
-    /// vCPU count and configured memory of an instance in the last sample.
+    /// The current rates of an instance, `None` when it was not in the last sample.
+    pub fn rates(&self, id: &str) -> Option<&Rates> {
+        self.instances.get(id)?.rates.as_ref()
+    }
+
+    /// Every instance with current rates.
+    pub fn current(&self) -> impl Iterator<Item = (&str, &Rates)> {
+        self.instances
+            .iter()
+            .filter_map(|(id, t)| Some((id.as_str(), t.rates.as_ref()?)))
+    }
+
+    /// The charted history of an instance (kept for a window after it stopped).
+    pub fn history(&self, id: &str) -> Option<&History<{ Figure::COUNT }>> {
+        self.instances.get(id).map(|t| &t.history)
+    }
+
+    /// The counters of an instance in the last sample (vCPU count, configured memory).
     pub fn counters(&self, id: &str) -> Option<&InstanceCounters> {
-        self.last.as_ref()?.1.instances.iter().find(|i| i.id == id)
+        let t = self.instances.get(id)?;
+        t.rates.as_ref().map(|_| &t.counters)
     }
 }
 
@@ -605,22 +745,35 @@ mod tests {
                 sample(counters(i * 1_000_000_000, i, i)),
             );
         }
-        let h = &m.history["a"];
-        assert_eq!(h.cpu_of_vcpus.len(), 10);
-        assert_eq!(h.cpu_of_vcpus.last(), Some(50.0));
-        let points = h.cpu_of_vcpus.downsample(4);
+        let h = m.history("a").unwrap();
+        assert_eq!(h.len(), 10);
+        assert_eq!(m.host.len(), 10);
+        let cpu = h.get(Figure::CpuOfVcpus);
+        assert_eq!(cpu.last(), Some(50.0));
+        assert_eq!(h.get(Figure::CpuOfHost).last(), Some(12.5));
+        assert_eq!(h.get(Figure::NetRx).last(), Some(1.0));
+        let points = cpu.downsample(4);
         assert!(points.len() <= 4);
         assert!(points.iter().all(|(_, v)| (*v - 50.0).abs() < 1e-9));
+        // The newest point closes the last bucket.
+        assert_eq!(points.last().map(|p| p.0), Some(99.0));
     }
 
     #[test]
     fn downsampling_keeps_gaps_as_gaps() {
-        let mut s = Series::with_capacity(10);
+        let mut h = History::<2>::with_capacity(10);
         for (t, v) in [(0.0, Some(1.0)), (1.0, None), (2.0, None), (3.0, Some(3.0))] {
-            s.push(t, v);
+            h.push(t, [v, Some(7.0)]);
         }
+        let s = h.get(HostFigure::Cpu);
         assert_eq!(s.downsample(4), vec![(0.0, 1.0), (3.0, 3.0)]);
         assert_eq!(s.downsample(2), vec![(1.0, 1.0), (3.0, 3.0)]);
+        assert_eq!(s.tail(3).collect::<Vec<_>>(), vec![None, None, Some(3.0)]);
+        assert_eq!(s.max(), Some(3.0));
+        assert_eq!(
+            h.get(HostFigure::MemoryUsed).downsample(1),
+            vec![(3.0, 7.0)]
+        );
     }
 
     #[test]
@@ -629,11 +782,68 @@ mod tests {
         let mut m = Monitor::new(SEC, Duration::from_secs(60), t0);
         m.ingest(t0, sample(counters(0, 0, 0)));
         m.ingest(t0 + SEC, sample(counters(1_000_000_000, 0, 0)));
-        assert!(m.latest.contains_key("a"));
+        assert!(m.rates("a").is_some());
+        assert_eq!(m.counters("a").map(|c| c.vcpus), Some(2));
         let mut empty = sample(counters(0, 0, 0));
         empty.instances.clear();
-        m.ingest(t0 + 2 * SEC, empty);
-        assert!(!m.latest.contains_key("a"));
-        assert_eq!(m.history["a"].cpu_of_vcpus.last(), None);
+        m.ingest(t0 + 2 * SEC, empty.clone());
+        assert!(m.rates("a").is_none());
+        assert!(m.counters("a").is_none());
+        assert_eq!(m.current().count(), 0);
+        let h = m.history("a").unwrap();
+        assert_eq!(h.get(Figure::CpuOfVcpus).last(), None, "a gap, not a zero");
+        assert_eq!(h.len(), 3);
+
+        // Back after a gap: its old counters are not a previous reading of now.
+        m.ingest(t0 + 10 * SEC, sample(counters(2_000_000_000, 0, 0)));
+        assert_eq!(m.rates("a").unwrap().cpu_of_vcpus, None);
+        m.ingest(t0 + 11 * SEC, sample(counters(3_000_000_000, 0, 0)));
+        assert_eq!(m.rates("a").unwrap().cpu_of_vcpus, Some(50.0));
+
+        // Gone for longer than the window: its history goes too.
+        m.ingest(t0 + 100 * SEC, empty);
+        assert!(m.history("a").is_none());
+    }
+
+    #[test]
+    fn many_instances_are_tracked_independently() {
+        let t0 = Instant::now();
+        let mut m = Monitor::new(SEC, Duration::from_secs(60), t0);
+        let tick = |i: u64| StatsSample {
+            instances: (0..3u64)
+                .map(|k| InstanceCounters {
+                    id: format!("vm{k}"),
+                    vcpus: 1,
+                    // vm0 idle, vm1 half busy, vm2 fully busy.
+                    cpu_time_ns: Some(i * k * 500_000_000),
+                    ..InstanceCounters::default()
+                })
+                .collect(),
+            host: HostCounters {
+                cpus: 4,
+                ..HostCounters::default()
+            },
+            basis: "test".into(),
+        };
+        m.ingest(t0, tick(0));
+        assert!(
+            m.current().all(|(_, r)| r.cpu_of_vcpus.is_none()),
+            "first sample: —"
+        );
+        m.ingest(t0 + SEC, tick(1));
+        let mut cpu: Vec<(String, Option<f64>)> = m
+            .current()
+            .map(|(id, r)| (id.to_string(), r.cpu_of_vcpus))
+            .collect();
+        cpu.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            cpu,
+            vec![
+                ("vm0".into(), Some(0.0)),
+                ("vm1".into(), Some(50.0)),
+                ("vm2".into(), Some(100.0))
+            ]
+        );
+        assert_eq!(m.rates("vm2").unwrap().cpu_of_host, Some(25.0));
     }
 }

@@ -388,7 +388,7 @@ fn monitor_opens_samples_only_what_is_on_screen_and_closes() {
     std::thread::sleep(std::time::Duration::from_millis(120));
     let effects = update::on_stats_timer(&mut state);
     pump(&demo, &mut state, effects);
-    let rates = &state.monitor.latest[&id];
+    let rates = state.monitor.rates(&id).expect("rates");
     // The test driver's own figures: a clock-driven CPU time, so a rate exists.
     assert!(rates.cpu_of_vcpus.is_some());
     assert!(

@@ -232,7 +232,11 @@ fn monitor_cpu_agrees_with_virsh_domstats_and_io_counters_move() {
         .clone();
     monitor.ingest(taken_a, a);
     monitor.ingest(taken_b, b_sample);
-    let ours = monitor.latest[&id].cpu_of_vcpus.expect("a CPU figure");
+    let ours = monitor
+        .rates(&id)
+        .expect("rates of the guest")
+        .cpu_of_vcpus
+        .expect("a CPU figure");
     let theirs = (virsh_b.0 - virsh_a.0) as f64
         / virsh_b.1.duration_since(virsh_a.1).as_secs_f64()
         / 1e9
@@ -257,5 +261,12 @@ fn monitor_cpu_agrees_with_virsh_domstats_and_io_counters_move() {
         .iter()
         .map(|d| d.write_reqs + d.read_reqs)
         .sum()));
-    assert!(monitor.latest[&id].memory.charted().is_some());
+    assert!(
+        monitor
+            .rates(&id)
+            .expect("rates of the guest")
+            .memory
+            .charted()
+            .is_some()
+    );
 }

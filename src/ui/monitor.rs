@@ -13,7 +13,7 @@ use super::block;
 use crate::app::state::AppState;
 use crate::format;
 use crate::i18n::{Lang, Msg};
-use crate::monitor::{MemoryFigure, Rates, Series};
+use crate::monitor::{Figure, InstanceSeries, MemoryFigure, Rates};
 use crate::theme::Theme;
 
 /// `12.5 %`, or `—` when there is no figure yet.
@@ -72,7 +72,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     frame.render_widget(outer, area);
 
     let muted = theme.muted();
-    let Some(rates) = m.latest.get(id) else {
+    let Some(rates) = m.rates(id) else {
         let text = if let Some(e) = &m.error {
             Line::from(Span::styled(e.clone(), Style::default().fg(theme.error)))
         } else if m.samples == 0 {
@@ -114,7 +114,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let [disk_area, net_area] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
-    let Some(h) = m.history.get(id) else {
+    let Some(h) = m.history(id) else {
         return;
     };
     let window = m.window.as_secs_f64();
@@ -126,7 +126,11 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         theme,
         &format!("{} %", Msg::MonCpu.text(lang)),
         x,
-        &[(Msg::MonCpu.text(lang), &h.cpu_of_vcpus, theme.state_active)],
+        &[(
+            Msg::MonCpu.text(lang),
+            h.get(Figure::CpuOfVcpus),
+            theme.state_active,
+        )],
         Some(100.0),
         &|v| format!("{v:.0} %"),
     );
@@ -136,7 +140,11 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         theme,
         Msg::MonMemory.text(lang),
         x,
-        &[(Msg::MonMemory.text(lang), &h.memory, theme.accent)],
+        &[(
+            Msg::MonMemory.text(lang),
+            h.get(Figure::Memory),
+            theme.accent,
+        )],
         match &rates.memory {
             MemoryFigure::GuestUsed { total, .. } => Some(*total as f64),
             MemoryFigure::HostSide { allocated, .. } => Some(*allocated as f64),
@@ -151,8 +159,16 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         Msg::MonDisk.text(lang),
         x,
         &[
-            (Msg::MonRead.text(lang), &h.disk_read, theme.state_active),
-            (Msg::MonWrite.text(lang), &h.disk_write, theme.warning),
+            (
+                Msg::MonRead.text(lang),
+                h.get(Figure::DiskRead),
+                theme.state_active,
+            ),
+            (
+                Msg::MonWrite.text(lang),
+                h.get(Figure::DiskWrite),
+                theme.warning,
+            ),
         ],
         None,
         &|v| rate(Some(v)),
@@ -164,8 +180,12 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         Msg::MonNetwork.text(lang),
         x,
         &[
-            (Msg::MonRx.text(lang), &h.net_rx, theme.state_active),
-            (Msg::MonTx.text(lang), &h.net_tx, theme.info),
+            (
+                Msg::MonRx.text(lang),
+                h.get(Figure::NetRx),
+                theme.state_active,
+            ),
+            (Msg::MonTx.text(lang), h.get(Figure::NetTx), theme.info),
         ],
         None,
         &|v| rate(Some(v)),
@@ -332,7 +352,7 @@ fn chart(
     theme: &Theme,
     title: &str,
     x: [f64; 2],
-    series: &[(&str, &Series, Color)],
+    series: &[(&str, InstanceSeries<'_>, Color)],
     y_max: Option<f64>,
     fmt: &dyn Fn(f64) -> String,
 ) {

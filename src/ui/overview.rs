@@ -275,18 +275,16 @@ fn draw_top(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
     };
-    let mut rows: Vec<(&str, &crate::monitor::Rates)> = m
-        .latest
+    // Names by id once per frame: a lookup per row, not a scan of every instance per row.
+    let names: std::collections::HashMap<&str, &str> = state
+        .data
+        .instances
         .iter()
-        .map(|(id, r)| {
-            let name = state
-                .data
-                .instances
-                .iter()
-                .find(|i| &i.id == id)
-                .map_or(id.as_str(), |i| i.name.as_str());
-            (name, r)
-        })
+        .map(|i| (i.id.as_str(), i.name.as_str()))
+        .collect();
+    let mut rows: Vec<(&str, &crate::monitor::Rates)> = m
+        .current()
+        .map(|(id, r)| (names.get(id).copied().unwrap_or(id), r))
         .collect();
     let metric = |r: &crate::monitor::Rates| match state.top_sort {
         TopSort::Cpu => r.cpu_of_host,

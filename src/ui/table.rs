@@ -24,7 +24,7 @@ const LIVE_CPU_WIDTH: usize = 16;
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// A sparkline of the last values of a percentage series.
-fn sparkline(series: &crate::monitor::Series, len: usize) -> String {
+fn sparkline(series: crate::monitor::InstanceSeries<'_>, len: usize) -> String {
     series
         .tail(len)
         .map(|v| match v {
@@ -49,13 +49,12 @@ fn live_cells(
     } else {
         Style::default().fg(theme.state_task)
     };
-    let Some(r) = monitor.latest.get(id) else {
+    let Some(r) = monitor.rates(id) else {
         return vec![Cell::from("—"), Cell::from("—")];
     };
     let spark = monitor
-        .history
-        .get(id)
-        .map(|h| sparkline(&h.cpu_of_vcpus, 8))
+        .history(id)
+        .map(|h| sparkline(h.get(crate::monitor::Figure::CpuOfVcpus), 8))
         .unwrap_or_default();
     let cpu = format!("{:>6} {spark}", crate::ui::monitor::percent(r.cpu_of_vcpus));
     let mem = r
