@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use virt::domain::Domain;
 use virt::sys;
 
-use super::ffi::{self, StatRef};
+use super::ffi::{self, Key, StatRef};
 use super::thread::{Session, lv};
 use super::xml;
 use crate::backend::BackendError;
@@ -46,24 +46,6 @@ pub struct StatsState {
     balloons: Mutex<HashMap<String, Balloon>>,
 }
 
-/// `"12.rest"` → `(12, "rest")`: the device or vCPU index of a key and the field after it.
-fn indexed(key: &[u8]) -> Option<(usize, &[u8])> {
-    let dot = key.iter().position(|&b| b == b'.')?;
-    let (digits, rest) = (&key[..dot], &key[dot + 1..]);
-    if digits.is_empty() || digits.len() > 4 {
-        // Indices come from the daemon; refuse absurd ones rather than allocate for them.
-        return None;
-    }
-    let mut index = 0usize;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        index = index * 10 + usize::from(d - b'0');
-    }
-    Some((index, rest))
-}
-
 /// The element `i` of `v`, growing it with `fill` as needed.
 fn slot<T: Clone>(v: &mut Vec<T>, i: usize, fill: T) -> &mut T {
     if v.len() <= i {
@@ -72,13 +54,22 @@ fn slot<T: Clone>(v: &mut Vec<T>, i: usize, fill: T) -> &mut T {
     &mut v[i]
 }
 
+/// Room for `n` devices as announced by a `*.count` key (bounded: it comes from the daemon).
+fn reserve<T>(v: &mut Vec<T>, n: Option<u64>) {
+    v.reserve_exact(usize::try_from(n.unwrap_or(0).min(4096)).unwrap_or(0));
+}
+
 /// Counters of one domain from its bulk statistics record (pure; unit-tested). One pass over
 /// borrowed keys and values, no allocation per key: at a thousand domains this runs for about
-/// ninety thousand parameters every tick.
+/// ninety thousand parameters every tick. Keys are matched against NUL-terminated patterns
+/// (see [`Key`]); what the monitor does not use (state, paths, times, allocation…) is passed
+/// over after a comparison or two.
 pub fn counters_from_params<'a>(
     id: &str,
-    params: impl IntoIterator<Item = (&'a [u8], StatRef<'a>)>,
+    params: impl IntoIterator<Item = (Key<'a>, StatRef<'a>)>,
 ) -> InstanceCounters {
+    // A vCPU whose time is not reported; the list is cut before the first such hole.
+    const NO_TIME: u64 = u64::MAX;
     let mut c = InstanceCounters {
         id: id.to_string(),
         ..InstanceCounters::default()
@@ -86,91 +77,104 @@ pub fn counters_from_params<'a>(
     let mut vcpus = 0u64;
     let (mut current, mut rss, mut available, mut unused, mut caches) =
         (None, None, None, None, None);
-    // A vCPU whose time is not reported yet; the list is cut before the first such hole.
-    const NO_TIME: u64 = u64::MAX;
     for (key, value) in params {
-        let n = value.as_u64();
-        // Dispatch on the group's first byte: most of a record (state.*, block paths and
-        // times, allocation…) is skipped after a comparison or two.
-        match key.first() {
-            Some(b'c') if key == b"cpu.time" => c.cpu_time_ns = n,
-            Some(b'v') => {
-                let Some(rest) = key.strip_prefix(b"vcpu.") else {
-                    continue;
-                };
-                if rest == b"current" {
-                    vcpus = n.unwrap_or(0);
-                } else if let Some((i, b"time")) = indexed(rest) {
-                    *slot(&mut c.vcpu_time_ns, i, NO_TIME) = n.unwrap_or(NO_TIME);
-                } else if rest == b"maximum" {
-                    c.vcpu_time_ns
-                        .reserve(usize::try_from(n.unwrap_or(0).min(4096)).unwrap_or(0));
-                }
+        let n = || value.as_u64();
+        if key.is(b"cpu.time\0") {
+            c.cpu_time_ns = n();
+        } else if let Some(rest) = key.strip_prefix(b"block.") {
+            if rest.is(b"count\0") {
+                reserve(&mut c.disks, n());
+                continue;
             }
-            Some(b'b') => {
-                if let Some(rest) = key.strip_prefix(b"balloon.") {
-                    match rest {
-                        b"current" => current = n,
-                        b"rss" => rss = n,
-                        b"available" => available = n,
-                        b"unused" => unused = n,
-                        b"disk_caches" => caches = n,
-                        _ => {}
-                    }
-                    continue;
-                }
-                let Some(rest) = key.strip_prefix(b"block.") else {
-                    continue;
-                };
-                if rest == b"count" {
-                    c.disks
-                        .reserve_exact(usize::try_from(n.unwrap_or(0).min(4096)).unwrap_or(0));
-                    continue;
-                }
-                let Some((i, field)) = indexed(rest) else {
-                    continue;
-                };
-                let d = slot(&mut c.disks, i, DiskCounters::default());
-                let v = n.unwrap_or(0);
-                match (field, value) {
-                    (b"name", StatRef::Text(t)) => d.name = String::from_utf8_lossy(t).into_owned(),
-                    (b"rd.bytes", _) => d.read_bytes = v,
-                    (b"wr.bytes", _) => d.write_bytes = v,
-                    (b"rd.reqs", _) => d.read_reqs = v,
-                    (b"wr.reqs", _) => d.write_reqs = v,
-                    _ => {}
-                }
+            let Some((i, field)) = rest.indexed() else {
+                continue;
+            };
+            let d = slot(&mut c.disks, i, DiskCounters::default());
+            if field.is(b"rd.bytes\0") {
+                d.read_bytes = n().unwrap_or(0);
+            } else if field.is(b"wr.bytes\0") {
+                d.write_bytes = n().unwrap_or(0);
+            } else if field.is(b"rd.reqs\0") {
+                d.read_reqs = n().unwrap_or(0);
+            } else if field.is(b"wr.reqs\0") {
+                d.write_reqs = n().unwrap_or(0);
+            } else if let (true, StatRef::Text(t)) = (field.is(b"name\0"), value) {
+                d.name = String::from_utf8_lossy(t).into_owned();
             }
-            Some(b'n') => {
-                let Some(rest) = key.strip_prefix(b"net.") else {
-                    continue;
-                };
-                if rest == b"count" {
-                    c.nics
-                        .reserve_exact(usize::try_from(n.unwrap_or(0).min(4096)).unwrap_or(0));
-                    continue;
+        } else if let Some(rest) = key.strip_prefix(b"net.") {
+            if rest.is(b"count\0") {
+                reserve(&mut c.nics, n());
+                continue;
+            }
+            let Some((i, field)) = rest.indexed() else {
+                continue;
+            };
+            let nic = slot(&mut c.nics, i, NicCounters::default());
+            let counter = if let Some(rx) = field.strip_prefix(b"rx.") {
+                Some((rx, true))
+            } else {
+                field.strip_prefix(b"tx.").map(|tx| (tx, false))
+            };
+            match counter {
+                Some((f, rx)) => {
+                    let v = n().unwrap_or(0);
+                    let target = if f.is(b"bytes\0") {
+                        if rx {
+                            &mut nic.rx_bytes
+                        } else {
+                            &mut nic.tx_bytes
+                        }
+                    } else if f.is(b"pkts\0") {
+                        if rx {
+                            &mut nic.rx_packets
+                        } else {
+                            &mut nic.tx_packets
+                        }
+                    } else if f.is(b"errs\0") {
+                        if rx {
+                            &mut nic.rx_errors
+                        } else {
+                            &mut nic.tx_errors
+                        }
+                    } else if f.is(b"drop\0") {
+                        if rx {
+                            &mut nic.rx_drops
+                        } else {
+                            &mut nic.tx_drops
+                        }
+                    } else {
+                        continue;
+                    };
+                    *target = v;
                 }
-                let Some((i, field)) = indexed(rest) else {
-                    continue;
-                };
-                let nic = slot(&mut c.nics, i, NicCounters::default());
-                let v = n.unwrap_or(0);
-                match (field, value) {
-                    (b"name", StatRef::Text(t)) => {
+                None => {
+                    if let (true, StatRef::Text(t)) = (field.is(b"name\0"), value) {
                         nic.name = String::from_utf8_lossy(t).into_owned();
                     }
-                    (b"rx.bytes", _) => nic.rx_bytes = v,
-                    (b"tx.bytes", _) => nic.tx_bytes = v,
-                    (b"rx.pkts", _) => nic.rx_packets = v,
-                    (b"tx.pkts", _) => nic.tx_packets = v,
-                    (b"rx.errs", _) => nic.rx_errors = v,
-                    (b"tx.errs", _) => nic.tx_errors = v,
-                    (b"rx.drop", _) => nic.rx_drops = v,
-                    (b"tx.drop", _) => nic.tx_drops = v,
-                    _ => {}
                 }
             }
-            _ => {}
+        } else if let Some(rest) = key.strip_prefix(b"vcpu.") {
+            if rest.is(b"current\0") {
+                vcpus = n().unwrap_or(0);
+            } else if rest.is(b"maximum\0") {
+                reserve(&mut c.vcpu_time_ns, n());
+            } else if let Some((i, field)) = rest.indexed()
+                && field.is(b"time\0")
+            {
+                *slot(&mut c.vcpu_time_ns, i, NO_TIME) = n().unwrap_or(NO_TIME);
+            }
+        } else if let Some(rest) = key.strip_prefix(b"balloon.") {
+            if rest.is(b"current\0") {
+                current = n();
+            } else if rest.is(b"rss\0") {
+                rss = n();
+            } else if rest.is(b"available\0") {
+                available = n();
+            } else if rest.is(b"unused\0") {
+                unused = n();
+            } else if rest.is(b"disk_caches\0") {
+                caches = n();
+            }
         }
     }
     if let Some(hole) = c.vcpu_time_ns.iter().position(|&t| t == NO_TIME) {
@@ -420,8 +424,22 @@ fn host(s: &Session) -> HostCounters {
 mod tests {
     use super::*;
 
+    /// Counters from `(key, value)` pairs, with keys stored as libvirt stores them.
     fn counters(pairs: &[(&'static str, StatRef<'static>)]) -> InstanceCounters {
-        counters_from_params("u", pairs.iter().map(|(k, v)| (k.as_bytes(), *v)))
+        let keys: Vec<Vec<u8>> = pairs
+            .iter()
+            .map(|(k, _)| {
+                let mut field = k.as_bytes().to_vec();
+                field.resize(80, 0);
+                field
+            })
+            .collect();
+        counters_from_params(
+            "u",
+            keys.iter()
+                .zip(pairs)
+                .map(|(k, (_, v))| (Key::new(k).unwrap(), *v)),
+        )
     }
 
     #[test]
