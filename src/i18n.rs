@@ -297,6 +297,7 @@ catalogue! {
     MonVcpus => "vCPU time", "vCPU时间";
     MonNotRunning => "{name} is not running: no live figures.", "{name} 未运行: 没有实时数据。";
     MonWaiting => "waiting for the first samples…", "等待首批采样…";
+    MonNoneRunning => "no running instances", "没有运行中的云主机";
     MonWhy => "why: {reason}", "原因: {reason}";
     MonHostCpu => "CPU in use", "CPU使用率";
     MonHostMem => "memory in use", "内存使用";
@@ -343,6 +344,7 @@ catalogue! {
     SortDescending => "descending", "降序";
     LeasesUnavailable => "leases unavailable: {reason}", "租约不可用: {reason}";
     MemoryFreeUnavailable => "free memory unavailable: {reason}", "空闲内存不可用: {reason}";
+    HostCpuUnavailable => "CPU in use unavailable: {reason}", "CPU使用率不可用: {reason}";
     TooSmall => "Terminal too small: {w}×{h}, need at least {min_w}×{min_h}", "终端太小: {w}×{h}, 至少需要 {min_w}×{min_h}";
     FilterPrompt => "/", "/";
     CommandPrompt => ":", ":";

@@ -433,6 +433,9 @@ pub struct Monitor {
     instances: HashMap<String, Tracked>,
     pub host: History<2>,
     pub host_cpu_now: Option<f64>,
+    /// Why there is no host CPU figure, once there could have been one (not on the first
+    /// sample, where "—" only means "wait a tick").
+    pub host_cpu_missing: Option<String>,
     pub host_memory: Option<(u64, u64)>,
     pub host_missing: Vec<(String, String)>,
     pub basis: String,
@@ -451,6 +454,7 @@ impl Monitor {
             instances: HashMap::new(),
             host: History::with_capacity(Self::capacity_for(interval, window)),
             host_cpu_now: None,
+            host_cpu_missing: None,
             host_memory: None,
             host_missing: Vec::new(),
             basis: String::new(),
@@ -469,7 +473,17 @@ impl Monitor {
     }
 
     /// Take one sample taken at `at`.
+    ///
+    /// A sample taken too soon after the last one to give rates (one requested by an action
+    /// right after a timer tick's) is set aside: as a point it would only be a gap in every
+    /// chart. The next tick measures over the whole interval instead.
     pub fn ingest(&mut self, at: Instant, sample: StatsSample) {
+        if self
+            .last_at
+            .is_some_and(|last| at.saturating_duration_since(last) < MIN_INTERVAL)
+        {
+            return;
+        }
         let t = at.duration_since(self.started).as_secs_f64();
         let capacity = self.capacity();
         let dt = self
@@ -526,16 +540,29 @@ impl Monitor {
         });
 
         let host = sample.host;
-        self.host_cpu_now = match (
+        let reported = host
+            .missing
+            .iter()
+            .find(|(k, _)| k == "cpu")
+            .map(|(_, why)| why.clone());
+        (self.host_cpu_now, self.host_cpu_missing) = match (
             self.last_host
                 .as_ref()
                 .and_then(|h| h.cpu_busy_ns.zip(h.cpu_total_ns)),
             host.cpu_busy_ns.zip(host.cpu_total_ns),
         ) {
             (Some((pb, pt)), Some((cb, ct))) if ct > pt && cb >= pb => {
-                Some((cb - pb) as f64 / (ct - pt) as f64 * 100.0)
+                (Some((cb - pb) as f64 / (ct - pt) as f64 * 100.0), None)
             }
-            _ => None,
+            (Some(_), Some(_)) => (
+                None,
+                Some("the host's CPU counters did not advance between two samples".to_string()),
+            ),
+            _ if self.last_at.is_none() => (None, None),
+            _ => (
+                None,
+                Some(reported.unwrap_or_else(|| "the driver reports no host CPU times".into())),
+            ),
         };
         self.host_memory = host
             .memory_free
@@ -803,6 +830,29 @@ mod tests {
         // Gone for longer than the window: its history goes too.
         m.ingest(t0 + 100 * SEC, empty);
         assert!(m.history("a").is_none());
+    }
+
+    #[test]
+    fn a_sample_right_after_another_is_set_aside_not_a_gap() {
+        let t0 = Instant::now();
+        let mut m = Monitor::new(SEC, Duration::from_secs(60), t0);
+        m.ingest(t0, sample(counters(0, 0, 0)));
+        m.ingest(t0 + SEC, sample(counters(1_000_000_000, 0, 0)));
+        // Queued behind the tick's own request, taken 5 ms later.
+        m.ingest(
+            t0 + SEC + Duration::from_millis(5),
+            sample(counters(1_010_000_000, 0, 0)),
+        );
+        assert_eq!(m.rates("a").unwrap().cpu_of_vcpus, Some(50.0));
+        assert_eq!(m.samples, 2);
+        m.ingest(t0 + 2 * SEC, sample(counters(2_000_000_000, 0, 0)));
+        let h = m.history("a").unwrap();
+        assert_eq!(h.len(), 3);
+        assert_eq!(
+            h.get(Figure::CpuOfVcpus).tail(2).collect::<Vec<_>>(),
+            vec![Some(50.0), Some(50.0)],
+            "measured over the whole second, no gap"
+        );
     }
 
     #[test]

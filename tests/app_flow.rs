@@ -403,6 +403,59 @@ fn monitor_opens_samples_only_what_is_on_screen_and_closes() {
 }
 
 #[test]
+fn the_instances_table_sorts_by_its_live_cpu_column_and_back() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
+    state.page_rows = 40;
+    let effects = press(&demo, &mut state, '%');
+    assert!(effects.is_empty(), "{effects:?}");
+    std::thread::sleep(std::time::Duration::from_millis(120));
+    let effects = update::on_stats_timer(&mut state);
+    pump(&demo, &mut state, effects);
+    // `:sort cpu` twice: ascending, then descending, as with any column.
+    update::run_command(&mut state, "sort cpu");
+    update::run_command(&mut state, "sort cpu");
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("CPU descending")
+    );
+    let table = state.table(ResourceKind::Instances).unwrap();
+    let cpu: Vec<Option<f64>> = table
+        .visible
+        .iter()
+        .map(|&row| {
+            state
+                .monitor
+                .rates(&table.ids[row])
+                .and_then(|r| r.cpu_of_vcpus)
+        })
+        .collect();
+    // The test driver's CPU time runs with the clock: 100 % of one vCPU, so 1-vCPU
+    // instances first, 4-vCPU ones after, and those without a figure (shut off) last.
+    let shown = |v: &Option<f64>| v.map(|v| (v * 10.0).round() as i64);
+    let first_missing = cpu.iter().position(Option::is_none).unwrap();
+    assert!(first_missing > 4, "{cpu:?}");
+    assert!(cpu[first_missing..].iter().all(Option::is_none), "{cpu:?}");
+    assert!(
+        cpu[..first_missing]
+            .windows(2)
+            .all(|w| shown(&w[0]) >= shown(&w[1])),
+        "descending by CPU: {cpu:?}"
+    );
+    assert!(shown(&cpu[0]) > shown(&cpu[first_missing - 1]), "{cpu:?}");
+    // Hiding the live columns sorts by name again.
+    press(&demo, &mut state, '%');
+    let table = state.table(ResourceKind::Instances).unwrap();
+    assert_eq!((table.sort_column, table.sort_descending), (0, false));
+    assert!(!table.sorted_by_live_column());
+}
+
+#[test]
 fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     use ratatui::Terminal;

@@ -277,5 +277,60 @@ fn monitor_pane_with_data_missing_data_and_narrow() {
             format!("instances_live_{name}_160x30"),
             render(&mut state, &theme, 160, 30)
         );
+        // Sorted by the live CPU column, highest first: the header marks it.
+        update::run_command(&mut state, "sort cpu");
+        update::run_command(&mut state, "sort cpu");
+        let screen = render(&mut state, &theme, 160, 30);
+        let marker = format!("{}↓", yun::i18n::Msg::MonCpu.text(lang));
+        assert!(screen.contains(&marker), "{screen}");
+        let rows: Vec<&str> = screen.lines().filter(|l| l.contains("m1.")).collect();
+        assert!(
+            rows[0].contains("web-01"),
+            "the only instance with figures first: {screen}"
+        );
+        insta::assert_snapshot!(format!("instances_live_sorted_{name}_160x30"), screen);
+    }
+}
+
+#[test]
+fn overview_says_why_the_host_cpu_figure_is_missing() {
+    use std::time::{Duration, Instant};
+    use yun::model::{HostCounters, StatsSample};
+    let demo = Demo::open(false);
+    for lang in [Lang::En, Lang::Zh] {
+        let mut state = demo.state(lang);
+        let t0 = Instant::now();
+        state.monitor =
+            yun::monitor::Monitor::new(Duration::from_secs(1), Duration::from_secs(60), t0);
+        for i in 0..2u32 {
+            let sample = StatsSample {
+                instances: Vec::new(),
+                host: HostCounters {
+                    cpus: 16,
+                    memory_total: 64 << 30,
+                    missing: vec![(
+                        "cpu".into(),
+                        "libvirt's test driver reports fixed host CPU times".into(),
+                    )],
+                    ..HostCounters::default()
+                },
+                basis: "libvirt test driver: its own synthetic per-domain figures".into(),
+            };
+            state
+                .monitor
+                .ingest(t0 + Duration::from_secs(u64::from(i)), sample);
+        }
+        update::on_action(&mut state, Action::GoTab(ResourceKind::Overview));
+        let screen = render(&mut state, &Theme::default_theme(), 120, 40);
+        let host_box: String = screen.lines().take(14).collect::<Vec<_>>().join("\n");
+        assert!(host_box.contains("reports fixed"), "{screen}");
+        assert!(
+            host_box.contains("virNodeGetMemoryStats"),
+            "the free-memory reason is not cut off: {screen}"
+        );
+        insta::assert_snapshot!(
+            format!("overview_host_cpu_missing_{}_120x40", lang_name(lang)),
+            screen
+        );
     }
 }

@@ -423,6 +423,37 @@ impl AppState {
         if let Some(t) = self.tables.get_mut(&ResourceKind::Instances) {
             t.set_rows(&shown, &columns::instances(cloud), lang, |i| &i.id);
         }
+        self.refresh_live_sort(false);
+    }
+
+    /// Hand the Instances table the live figures (CPU % of the vCPUs, memory) to sort by, when
+    /// it is sorted by one of its live columns, or when `force`d because it is about to be.
+    pub fn refresh_live_sort(&mut self, force: bool) {
+        use crate::app::table::SortKey;
+        if !self.stats_columns {
+            return;
+        }
+        let monitor = &self.monitor;
+        let Some(t) = self.tables.get_mut(&ResourceKind::Instances) else {
+            return;
+        };
+        if !force && !t.sorted_by_live_column() {
+            return;
+        }
+        // At the precision shown (CPU to 0.1 %, memory to the byte): equal figures are ties
+        // in a stable order, not reshuffled every tick by the last digits' jitter.
+        let key = |v: Option<f64>, scale: f64| {
+            v.map_or(SortKey::Missing, |v| {
+                SortKey::Num((v.max(0.0) * scale).round() as u64)
+            })
+        };
+        t.set_live_keys(|id| {
+            let r = monitor.rates(id);
+            vec![
+                key(r.and_then(|r| r.cpu_of_vcpus), 10.0),
+                key(r.and_then(|r| r.memory.charted()), 1.0),
+            ]
+        });
     }
 
     pub fn set_status(&mut self, level: Level, text: impl Into<String>) {

@@ -11,6 +11,9 @@ use crate::i18n::Lang;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SortKey {
+    /// No figure (an instance that is not running): sorts before every value, so last when
+    /// descending.
+    Missing,
     Num(u64),
     Text(String),
 }
@@ -21,6 +24,9 @@ pub struct TableView {
     pub cells: Vec<Vec<String>>,
     pub tones: Vec<Vec<Tone>>,
     sort_keys: Vec<Vec<SortKey>>,
+    /// Keys of columns after the listing's own (live figures), one list per row, set with
+    /// [`TableView::set_live_keys`] as the figures change.
+    live_keys: Vec<Vec<SortKey>>,
     /// Lower-cased text of each row, for the filter.
     haystacks: Vec<String>,
     /// Widest cell of each column (display width, so CJK counts double).
@@ -51,6 +57,8 @@ impl TableView {
     ) {
         let keep = self.selected_id().map(str::to_string);
         self.ids = items.iter().map(|i| id(i).to_string()).collect();
+        // Live keys were per row of the old listing; the owner sets them again.
+        self.live_keys.clear();
         self.cells = items
             .iter()
             .map(|item| columns.iter().map(|c| (c.cell)(item, lang)).collect())
@@ -109,6 +117,23 @@ impl TableView {
         self.recompute(keep.as_deref());
     }
 
+    /// Whether the table is sorted by a live column (one after the listing's own).
+    pub fn sorted_by_live_column(&self) -> bool {
+        self.sort_keys
+            .first()
+            .is_some_and(|keys| self.sort_column >= keys.len())
+    }
+
+    /// Sort keys of the live columns for every row (by row id), then sort again when the
+    /// table is sorted by one of them: a top-like view, re-sorted as the figures change.
+    pub fn set_live_keys(&mut self, keys_of: impl Fn(&str) -> Vec<SortKey>) {
+        self.live_keys = self.ids.iter().map(|id| keys_of(id)).collect();
+        if self.sorted_by_live_column() {
+            let keep = self.selected_id().map(str::to_string);
+            self.recompute(keep.as_deref());
+        }
+    }
+
     pub fn sort_by(&mut self, column: usize, descending: bool) {
         let keep = self.selected_id().map(str::to_string);
         self.sort_column = column;
@@ -158,16 +183,31 @@ impl TableView {
             .filter(|&i| needle.is_empty() || self.haystacks[i].contains(&needle) != inverse)
             .collect();
         let col = self.sort_column;
-        let keys = &self.sort_keys;
+        let (keys, live) = (&self.sort_keys, &self.live_keys);
         let ids = &self.ids;
         let descending = self.sort_descending;
+        // A column's key: the listing's own, else a live one (stale or absent ones count as
+        // missing figures until the next tick sets them).
+        let key = |row: usize| -> Option<&SortKey> {
+            let own = &keys[row];
+            own.get(col).or_else(|| {
+                live.get(row)
+                    .filter(|_| live.len() == ids.len())
+                    .and_then(|l| l.get(col - own.len()))
+            })
+        };
         self.visible.sort_by(|&a, &b| {
-            let ord = match (keys[a].get(col), keys[b].get(col)) {
+            let ord = match (key(a), key(b)) {
                 (Some(x), Some(y)) => x.cmp(y),
-                _ => Ordering::Equal,
-            }
-            .then_with(|| ids[a].cmp(&ids[b]));
-            if descending { ord.reverse() } else { ord }
+                (Some(x), None) => x.cmp(&SortKey::Missing),
+                (None, Some(y)) => SortKey::Missing.cmp(y),
+                (None, None) => Ordering::Equal,
+            };
+            let ord = if descending { ord.reverse() } else { ord };
+            // Ties in the first column's order (the name), ascending whichever way the
+            // column sorts, then by id so the order is total.
+            ord.then_with(|| keys[a].first().cmp(&keys[b].first()))
+                .then_with(|| ids[a].cmp(&ids[b]))
         });
         self.selected = keep
             .and_then(|id| self.visible.iter().position(|&i| self.ids[i] == id))
@@ -234,6 +274,49 @@ mod tests {
         );
         t.sort_by(1, true);
         assert_eq!(names(&t), ["web-01", "web-02", "db-01"]);
+    }
+
+    #[test]
+    fn live_columns_sort_and_resort_as_figures_change() {
+        let mut t = table();
+        let cpu = |figures: &'static [(&'static str, u64)]| {
+            move |id: &str| {
+                vec![
+                    figures
+                        .iter()
+                        .find(|(i, _)| *i == id)
+                        .map_or(SortKey::Missing, |(_, v)| SortKey::Num(*v)),
+                ]
+            }
+        };
+        t.set_live_keys(cpu(&[("a", 10), ("c", 90)]));
+        assert!(!t.sorted_by_live_column());
+        assert_eq!(
+            names(&t),
+            ["db-01", "web-01", "web-02"],
+            "not sorted by it yet"
+        );
+        t.sort_by(2, true);
+        assert!(t.sorted_by_live_column());
+        assert_eq!(
+            names(&t),
+            ["web-01", "web-02", "db-01"],
+            "no figure sorts last"
+        );
+        t.select_id("c");
+        t.set_live_keys(cpu(&[("a", 95), ("b", 50), ("c", 5)]));
+        assert_eq!(names(&t), ["web-02", "db-01", "web-01"]);
+        assert_eq!(
+            t.selected_id(),
+            Some("c"),
+            "the selection follows the instance"
+        );
+        // A new listing drops the old figures (they were per row of the old one): every row
+        // is missing one until they are set again.
+        t.set_rows(&rows(), &columns(), Lang::En, |r| r.id);
+        assert!(t.sorted_by_live_column());
+        t.set_live_keys(cpu(&[("a", 95), ("b", 50), ("c", 5)]));
+        assert_eq!(names(&t), ["web-02", "db-01", "web-01"]);
     }
 
     #[test]

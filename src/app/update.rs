@@ -216,6 +216,13 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::ToggleStatsColumns => {
             state.stats_columns = !state.stats_columns;
+            // Hidden live columns cannot be what the table is sorted by: back to the name.
+            if !state.stats_columns
+                && let Some(t) = state.tables.get_mut(&ResourceKind::Instances)
+                && t.sorted_by_live_column()
+            {
+                t.sort_by(0, false);
+            }
             on_stats_timer(state)
         }
         Action::Prompt(kind) => open_prompt(state, kind),
@@ -433,6 +440,15 @@ fn move_selection(state: &mut AppState, delta: isize) -> Vec<Effect> {
     Vec::new()
 }
 
+/// The titles of the columns on screen: the listing's own, then the live ones when shown.
+fn shown_column_titles(state: &AppState) -> Vec<Msg> {
+    let mut titles = crate::ui::column_titles(state.view_kind(), state.cloud());
+    if state.view_kind() == ResourceKind::Instances && state.stats_columns {
+        titles.extend(crate::ui::LIVE_TITLES);
+    }
+    titles
+}
+
 fn sort(state: &mut AppState, action: &Action) {
     let lang = state.lang;
     if state.tab == ResourceKind::Overview && state.detail.is_none() {
@@ -441,7 +457,12 @@ fn sort(state: &mut AppState, action: &Action) {
         }
         return;
     }
-    let titles = crate::ui::column_titles(state.view_kind(), state.cloud());
+    let titles = shown_column_titles(state);
+    let live = state.view_kind() == ResourceKind::Instances && state.stats_columns;
+    if live {
+        // The keys must be there before sorting by a live column.
+        state.refresh_live_sort(true);
+    }
     let Some(table) = state.current_table_mut() else {
         return;
     };
@@ -863,7 +884,7 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
         "help" | "h" | "?" => Action::ToggleHelp,
         "refresh" | "r" | "reload" => Action::Refresh,
         "sort" => {
-            let titles = crate::ui::column_titles(state.view_kind(), state.cloud());
+            let titles = shown_column_titles(state);
             let lang = state.lang;
             let wanted = arg.to_lowercase();
             match titles.iter().position(|m| {
@@ -1113,7 +1134,10 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             Err(e) => state.set_status(Level::Error, e.to_string()),
         },
         BackendEvent::Stats { taken_at, result } => match result {
-            Ok(sample) => state.monitor.ingest(taken_at, sample),
+            Ok(sample) => {
+                state.monitor.ingest(taken_at, sample);
+                state.refresh_live_sort(false);
+            }
             Err(e) => state.monitor.error = Some(e.to_string()),
         },
         BackendEvent::Connection(conn) => {

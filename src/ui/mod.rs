@@ -7,6 +7,7 @@ pub mod monitor;
 mod overview;
 mod popup;
 mod table;
+pub use table::LIVE_TITLES;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -39,19 +39,6 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         draw_cloud(frame, state, ov, theme, area);
         return;
     }
-    // Host | instances by status, then allocation across the width, then pools | networks.
-    let [top, alloc_area, bottom] = Layout::vertical([
-        Constraint::Length(10),
-        Constraint::Length(4),
-        Constraint::Min(3),
-    ])
-    .areas(area);
-    let [host_area, inst_area] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
-    let [top_area, pools_area] =
-        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
-    draw_top(frame, state, theme, top_area);
-
     let muted = theme.muted();
     let kv = |k: &str, v: String| {
         Line::from(vec![
@@ -104,6 +91,15 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             Msg::MonHostMem.text(lang)
         ),
     ));
+    if let Some(reason) = &m.host_cpu_missing {
+        lines.push(Line::from(Span::styled(
+            format!(
+                " {}",
+                Msg::HostCpuUnavailable.fill(lang, &[("reason", reason)])
+            ),
+            Style::default().fg(theme.warning),
+        )));
+    }
     if let Availability::Unavailable(reason) = &h.memory_free {
         lines.push(Line::from(Span::styled(
             format!(
@@ -113,6 +109,28 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             Style::default().fg(theme.warning),
         )));
     }
+    // Host | instances by status, then allocation across the width, then pools | networks.
+    // The host box grows (a little) when reasons for missing figures wrap, so none is cut.
+    let host_inner_width = usize::from(area.width * 55 / 100).saturating_sub(2).max(1);
+    let host_rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(host_inner_width).max(1))
+        .sum();
+    let top_height = u16::try_from(host_rows + 2)
+        .unwrap_or(u16::MAX)
+        .clamp(10, 14);
+    let [top, alloc_area, bottom] = Layout::vertical([
+        Constraint::Length(top_height),
+        Constraint::Length(4),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    let [host_area, inst_area] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+    let [top_area, pools_area] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+    draw_top(frame, state, theme, top_area);
+
     let outer = block(Msg::OverviewHost.text(lang).to_string(), theme);
     let inner = outer.inner(host_area);
     frame.render_widget(outer, host_area);
@@ -292,10 +310,13 @@ fn draw_top(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         TopSort::Disk => add(r.disk_read_bps, r.disk_write_bps),
         TopSort::Network => add(r.net_rx_bps, r.net_tx_bps),
     };
+    // Compared as shown (to 0.1), so equal figures are ties broken by the instance's own CPU
+    // share and then its name, not by the jitter of the last digits.
+    let shown = |v: Option<f64>| v.map_or(-1.0, |v| (v * 10.0).round());
     rows.sort_by(|a, b| {
-        metric(b.1)
-            .unwrap_or(-1.0)
-            .total_cmp(&metric(a.1).unwrap_or(-1.0))
+        shown(metric(b.1))
+            .total_cmp(&shown(metric(a.1)))
+            .then_with(|| shown(b.1.cpu_of_vcpus).total_cmp(&shown(a.1.cpu_of_vcpus)))
             .then_with(|| a.0.cmp(b.0))
     });
     let widths = [16usize, 9, 9, 10, 11, 11];
@@ -319,10 +340,14 @@ fn draw_top(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         Style::default().fg(theme.table_header),
     )];
     if rows.is_empty() {
-        let text = m
-            .error
-            .clone()
-            .unwrap_or_else(|| Msg::MonWaiting.text(lang).to_string());
+        let text = m.error.clone().unwrap_or_else(|| {
+            let msg = if m.samples == 0 {
+                Msg::MonWaiting
+            } else {
+                Msg::MonNoneRunning
+            };
+            msg.text(lang).to_string()
+        });
         lines.push(Line::from(Span::styled(text, theme.muted())));
     }
     for (name, r) in rows

@@ -21,6 +21,8 @@ type HeaderHits = Option<(u16, Vec<(u16, u16)>)>;
 type BodyHits = Option<(Rect, usize)>;
 
 const LIVE_CPU_WIDTH: usize = 16;
+/// Titles of the live columns the Instances table gains with `%`, after its own.
+pub const LIVE_TITLES: [Msg; 2] = [Msg::MonCpu, Msg::MonMemory];
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// A sparkline of the last values of a percentage series.
@@ -155,7 +157,7 @@ pub fn draw(
     let mut titles = titles;
     let mut caps = caps;
     if live {
-        titles.extend([Msg::MonCpu, Msg::MonMemory]);
+        titles.extend(LIVE_TITLES);
         caps.extend([LIVE_CPU_WIDTH, 10]);
     }
 
