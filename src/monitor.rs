@@ -2,8 +2,10 @@
 //! bounded ring buffers, and downsampled to a chart's width. Pure: no I/O, no clock reads.
 //!
 //! Conventions, shown on screen with every figure:
-//! * CPU % of the instance: Δcpu_time / (Δt × its vCPUs) — 100 % means every vCPU busy.
-//! * CPU % of the host: Δcpu_time / (Δt × host CPUs) — virt-top's %CPU.
+//! * CPU % of the instance: Δ(sum of its vCPUs' times) / (Δt × its vCPUs) — 100 % means
+//!   every vCPU busy. Where per-vCPU times are missing, the domain's total CPU time instead.
+//! * CPU % of the host: Δcpu_time / (Δt × host CPUs) — virt-top's %CPU. The domain's total
+//!   counts QEMU's own threads (emulator, I/O) too: what the instance costs the host.
 //! * Memory used by the guest: available − unused − disk caches, from the balloon driver.
 //!
 //! A counter that goes backwards (the guest restarted, a disk was unplugged) does not produce a
@@ -204,7 +206,21 @@ pub fn rates_into(
         let (p, c) = (prev?.cpu_time_ns?, cur.cpu_time_ns?);
         cpu_percent(p, c, dt, cpus)
     };
-    out.cpu_of_vcpus = cpu(cur.vcpus);
+    // The vCPUs' own time, when every vCPU reported it in both samples (a hot-plugged vCPU
+    // would bring its whole past into one delta).
+    let vcpu_time = |c: &InstanceCounters| {
+        (c.vcpus > 0 && c.vcpu_time_ns.len() == c.vcpus as usize).then(|| {
+            c.vcpu_time_ns
+                .iter()
+                .fold(0u64, |a, t| a.saturating_add(*t))
+        })
+    };
+    out.cpu_of_vcpus = match (prev.and_then(vcpu_time), vcpu_time(cur)) {
+        (Some(p), Some(c)) if prev.is_some_and(|p| p.vcpus == cur.vcpus) => {
+            cpu_percent(p, c, dt, cur.vcpus)
+        }
+        _ => cpu(cur.vcpus),
+    };
     out.cpu_of_host = cpu(host_cpus);
     out.vcpus.clear();
     out.vcpus
@@ -684,6 +700,26 @@ mod tests {
     }
 
     #[test]
+    fn the_vcpu_share_is_the_vcpus_own_time_and_the_host_share_all_of_it() {
+        // QEMU's emulator and I/O threads add 0.2 s a second to the vCPUs' 1 s.
+        let a = counters(10_000_000_000, 0, 0);
+        let mut b = counters(11_200_000_000, 0, 0);
+        b.vcpu_time_ns = vec![5_500_000_000, 5_500_000_000];
+        let r = rates(Some(&a), &b, SEC, 8);
+        assert_eq!(r.cpu_of_vcpus, Some(50.0), "never above 100 % of the vCPUs");
+        assert_eq!(r.cpu_of_host, Some(15.0));
+        // Without per-vCPU times in both samples (or after a vCPU was added), the total.
+        let mut b2 = b.clone();
+        b2.vcpu_time_ns.pop();
+        assert_eq!(rates(Some(&a), &b2, SEC, 8).cpu_of_vcpus, Some(60.0));
+        let mut b3 = b.clone();
+        b3.vcpus = 3;
+        b3.vcpu_time_ns.push(9_000_000_000);
+        let r3 = rates(Some(&a), &b3, SEC, 8).cpu_of_vcpus.unwrap();
+        assert!((r3 - 40.0).abs() < 1e-9, "{r3}");
+    }
+
+    #[test]
     fn idle_is_zero_not_missing() {
         let a = counters(5_000, 100, 100);
         let r = rates(Some(&a), &a, 2 * SEC, 8);
@@ -731,9 +767,15 @@ mod tests {
         c.cpu_time_ns = None;
         c.memory = None;
         c.missing = vec![("memory".into(), "domain is shut off".into())];
+        // Without the domain's total, the host share is unknown; the vCPUs' own times still
+        // give theirs.
         let r = rates(Some(&c), &c, SEC, 8);
-        assert_eq!(r.cpu_of_vcpus, None);
+        assert_eq!(r.cpu_of_host, None);
+        assert_eq!(r.cpu_of_vcpus, Some(0.0));
         assert_eq!(r.memory, MemoryFigure::Missing("domain is shut off".into()));
+        c.vcpu_time_ns.clear();
+        let r = rates(Some(&c), &c, SEC, 8);
+        assert_eq!(r.cpu_of_vcpus, None, "no CPU group at all: no figure, not 0");
 
         let mut c = counters(1, 1, 1);
         c.memory.as_mut().unwrap().guest_available = None;

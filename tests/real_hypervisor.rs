@@ -190,13 +190,26 @@ fn lifecycle_events_arrive_from_the_real_daemon() {
     assert!(changed.contains(&id), "{changed:?}");
 }
 
-/// `cpu.time` of the guest from `virsh domstats --cpu-total`, in nanoseconds.
-fn virsh_cpu_time(uri: &str) -> u64 {
-    virsh(uri, &["domstats", "--cpu-total", GUEST])
+/// `cpu.time` and the sum of `vcpu.N.time` of the guest from `virsh domstats`, in
+/// nanoseconds.
+fn virsh_cpu_times(uri: &str) -> (u64, u64) {
+    let out = virsh(uri, &["domstats", "--cpu-total", "--vcpu", GUEST]);
+    let total = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("cpu.time="))
         .and_then(|v| v.parse().ok())
-        .expect("cpu.time in virsh domstats")
+        .expect("cpu.time in virsh domstats");
+    let vcpus: u64 = out
+        .lines()
+        .filter_map(|l| {
+            let (key, value) = l.trim().split_once('=')?;
+            let index = key.strip_prefix("vcpu.")?.strip_suffix(".time")?;
+            index.parse::<u32>().ok()?;
+            value.parse::<u64>().ok()
+        })
+        .sum();
+    assert!(vcpus > 0, "vcpu.N.time in virsh domstats: {out}");
+    (total, vcpus)
 }
 
 #[test]
@@ -214,11 +227,11 @@ fn monitor_cpu_agrees_with_virsh_domstats_and_io_counters_move() {
         Duration::from_secs(60),
         Instant::now(),
     );
-    let virsh_a = (virsh_cpu_time(&uri), Instant::now());
+    let virsh_a = (virsh_cpu_times(&uri), Instant::now());
     let a = rt.block_on(b.sample_stats(vec![id.clone()])).unwrap();
     let taken_a = Instant::now();
     std::thread::sleep(Duration::from_secs(4));
-    let virsh_b = (virsh_cpu_time(&uri), Instant::now());
+    let virsh_b = (virsh_cpu_times(&uri), Instant::now());
     let b_sample = rt.block_on(b.sample_stats(vec![id.clone()])).unwrap();
     let taken_b = Instant::now();
 
@@ -230,23 +243,31 @@ fn monitor_cpu_agrees_with_virsh_domstats_and_io_counters_move() {
         .find(|c| c.id == id)
         .unwrap()
         .clone();
+    let b_sample_host_cpus = b_sample.host.cpus;
+    assert!(b_sample_host_cpus > 0);
     monitor.ingest(taken_a, a);
     monitor.ingest(taken_b, b_sample);
-    let ours = monitor
-        .rates(&id)
-        .expect("rates of the guest")
-        .cpu_of_vcpus
-        .expect("a CPU figure");
-    let theirs = (virsh_b.0 - virsh_a.0) as f64
-        / virsh_b.1.duration_since(virsh_a.1).as_secs_f64()
-        / 1e9
-        / f64::from(cb.vcpus.max(1))
-        * 100.0;
-    eprintln!("CPU % of vCPUs: yun {ours:.1}, virsh domstats {theirs:.1}");
+    let rates = monitor.rates(&id).expect("rates of the guest");
+    let ours = rates.cpu_of_vcpus.expect("a CPU figure");
+    let ours_host = rates.cpu_of_host.expect("a host CPU figure");
+    let secs = virsh_b.1.duration_since(virsh_a.1).as_secs_f64();
+    let share = |a: u64, b: u64, cpus: u32| (b - a) as f64 / secs / 1e9 / f64::from(cpus) * 100.0;
+    let theirs = share(virsh_a.0.1, virsh_b.0.1, cb.vcpus.max(1));
+    let host_cpus = b_sample_host_cpus;
+    let theirs_host = share(virsh_a.0.0, virsh_b.0.0, host_cpus);
+    eprintln!(
+        "CPU % of vCPUs: yun {ours:.1}, virsh domstats {theirs:.1}; \
+         of the host's {host_cpus} CPUs: yun {ours_host:.1}, virsh {theirs_host:.1}"
+    );
     assert!(ours > 0.0);
     assert!(
         (ours - theirs).abs() <= 5.0,
         "yun {ours:.1} % vs virsh {theirs:.1} %"
+    );
+    assert!(ours <= 105.0, "a share of the vCPUs: {ours:.1} %");
+    assert!(
+        (ours_host - theirs_host).abs() <= 5.0,
+        "host share: yun {ours_host:.1} % vs virsh {theirs_host:.1} %"
     );
 
     // The guest writes to its disk every 2 s and pings the bridge every second.
