@@ -775,7 +775,10 @@ mod tests {
         assert_eq!(r.memory, MemoryFigure::Missing("domain is shut off".into()));
         c.vcpu_time_ns.clear();
         let r = rates(Some(&c), &c, SEC, 8);
-        assert_eq!(r.cpu_of_vcpus, None, "no CPU group at all: no figure, not 0");
+        assert_eq!(
+            r.cpu_of_vcpus, None,
+            "no CPU group at all: no figure, not 0"
+        );
 
         let mut c = counters(1, 1, 1);
         c.memory.as_mut().unwrap().guest_available = None;

@@ -46,10 +46,11 @@ pub struct StatsState {
     balloons: Mutex<HashMap<String, Balloon>>,
 }
 
-/// The element `i` of `v`, growing it with `fill` as needed.
-fn slot<T: Clone>(v: &mut Vec<T>, i: usize, fill: T) -> &mut T {
+/// The element `i` of `v`, growing it with `fill()` as needed (called only then: this runs
+/// for every device parameter).
+fn slot<T>(v: &mut Vec<T>, i: usize, fill: impl FnMut() -> T) -> &mut T {
     if v.len() <= i {
-        v.resize(i + 1, fill);
+        v.resize_with(i + 1, fill);
     }
     &mut v[i]
 }
@@ -79,9 +80,8 @@ pub fn counters_from_params<'a>(
         (None, None, None, None, None);
     for (key, value) in params {
         let n = || value.as_u64();
-        if key.is(b"cpu.time\0") {
-            c.cpu_time_ns = n();
-        } else if let Some(rest) = key.strip_prefix(b"block.") {
+        // Most frequent groups first: a QEMU record is mostly block.* and net.* keys.
+        if let Some(rest) = key.strip_prefix(b"block.") {
             if rest.is(b"count\0") {
                 reserve(&mut c.disks, n());
                 continue;
@@ -89,7 +89,7 @@ pub fn counters_from_params<'a>(
             let Some((i, field)) = rest.indexed() else {
                 continue;
             };
-            let d = slot(&mut c.disks, i, DiskCounters::default());
+            let d = slot(&mut c.disks, i, DiskCounters::default);
             if field.is(b"rd.bytes\0") {
                 d.read_bytes = n().unwrap_or(0);
             } else if field.is(b"wr.bytes\0") {
@@ -109,7 +109,7 @@ pub fn counters_from_params<'a>(
             let Some((i, field)) = rest.indexed() else {
                 continue;
             };
-            let nic = slot(&mut c.nics, i, NicCounters::default());
+            let nic = slot(&mut c.nics, i, NicCounters::default);
             let counter = if let Some(rx) = field.strip_prefix(b"rx.") {
                 Some((rx, true))
             } else {
@@ -161,7 +161,7 @@ pub fn counters_from_params<'a>(
             } else if let Some((i, field)) = rest.indexed()
                 && field.is(b"time\0")
             {
-                *slot(&mut c.vcpu_time_ns, i, NO_TIME) = n().unwrap_or(NO_TIME);
+                *slot(&mut c.vcpu_time_ns, i, || NO_TIME) = n().unwrap_or(NO_TIME);
             }
         } else if let Some(rest) = key.strip_prefix(b"balloon.") {
             if rest.is(b"current\0") {
@@ -175,6 +175,8 @@ pub fn counters_from_params<'a>(
             } else if rest.is(b"disk_caches\0") {
                 caches = n();
             }
+        } else if key.is(b"cpu.time\0") {
+            c.cpu_time_ns = n();
         }
     }
     if let Some(hole) = c.vcpu_time_ns.iter().position(|&t| t == NO_TIME) {
