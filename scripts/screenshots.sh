@@ -137,7 +137,7 @@ shot_overview() {
     start
     wait_for 'Instances (14)'
     keys 1
-    wait_for 'Instances by status' 'Storage pools' 'Top instances' 'web-01 '
+    wait_for 'Instances by status' 'Storage pools' 'Top instances' 'web-01 ' 'reports fixed'
     shoot overview "yun: overview"
 }
 
@@ -174,6 +174,19 @@ shot_monitor() {
     shoot monitor "yun: monitor"
 }
 
+shot_instances_live() {
+    start
+    wait_for 'Instances (14)'
+    keys %
+    wait_for 'Memory' '100.0 %'
+    keys : && keys -l 'sort cpu' && keys Enter
+    keys : && keys -l 'sort cpu' && keys Enter
+    wait_for 'CPU↓' 'sorted by CPU descending'
+    # Let the sparklines fill.
+    sleep 8
+    shoot instances-live "yun: instances by live CPU"
+}
+
 shot_help() {
     start
     wait_for 'Instances (14)'
@@ -200,7 +213,7 @@ shot_zh() {
     shoot zh "yun: 中文界面"
 }
 
-readonly ALL=(instances overview monitor network_detail confirm_delete help light high_contrast zh)
+readonly ALL=(instances overview monitor instances_live network_detail confirm_delete help light high_contrast zh)
 shots=("$@")
 ((${#shots[@]})) || shots=("${ALL[@]}")
 for s in "${shots[@]}"; do
