@@ -745,6 +745,36 @@ async fn default_host_state_stats_and_connection() {
 }
 
 #[tokio::test]
+async fn host_figures_the_driver_cannot_give_come_with_libvirts_reason_every_tick() {
+    let b = backend(&fixture_uri());
+    for tick in 0..3 {
+        let sample = b.sample_stats(Vec::new()).await.expect("a sample");
+        let host = &sample.host;
+        assert!(host.cpus > 0);
+        assert!(host.memory_total > 0, "from the node info instead");
+        assert_eq!(host.memory_free, None);
+        let reason = |what: &str| {
+            host.missing
+                .iter()
+                .find(|(k, _)| k == what)
+                .map(|(_, why)| why.clone())
+                .unwrap_or_else(|| panic!("tick {tick}: no reason for {what}: {host:?}"))
+        };
+        // Asked once, remembered after: the same libvirt reason on every tick.
+        assert!(
+            reason("memory").contains("virNodeGetMemoryStats"),
+            "tick {tick}"
+        );
+        assert!(
+            reason("cpu").contains("fixed host CPU times"),
+            "tick {tick}"
+        );
+        assert_eq!((host.cpu_busy_ns, host.cpu_total_ns), (None, None));
+        assert!(sample.basis.contains("test driver"), "{}", sample.basis);
+    }
+}
+
+#[tokio::test]
 async fn default_host_addresses_fall_back_to_the_domains_lease_lookup() {
     let _host = default_host().await;
     let b = backend(DEFAULT_URI);

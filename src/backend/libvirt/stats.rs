@@ -44,6 +44,9 @@ enum Balloon {
 #[derive(Default)]
 pub struct StatsState {
     balloons: Mutex<HashMap<String, Balloon>>,
+    /// Node statistics calls the driver does not support (`cpu`, `memory`), with libvirt's
+    /// reason: asked once, not every tick.
+    unsupported: Mutex<HashMap<&'static str, String>>,
 }
 
 /// The element `i` of `v`, growing it with `fill()` as needed (called only then: this runs
@@ -246,16 +249,17 @@ pub fn sample(
             .collect::<Result<_, _>>()?
     };
     let driver = s.conn.driver_type().unwrap_or_default();
+    let test_driver = driver.eq_ignore_ascii_case("test");
     let basis = if bulk {
         "libvirt bulk statistics (one call per tick)".to_string()
-    } else if driver.eq_ignore_ascii_case("test") {
+    } else if test_driver {
         "libvirt test driver: its own synthetic per-domain figures".to_string()
     } else {
         format!("per-domain calls: the {driver} driver has no bulk statistics")
     };
     Ok(StatsSample {
         instances,
-        host: host(s),
+        host: host(s, state, test_driver),
         basis,
     })
 }
@@ -379,51 +383,72 @@ fn per_domain(s: &Session, id: &str) -> Result<InstanceCounters, BackendError> {
     })
 }
 
-fn host(s: &Session) -> HostCounters {
+/// A node statistics call, unless the driver already said it does not support it: that
+/// answer does not change on a connection, and asking again costs a libvirt error each tick.
+fn node_call<T>(
+    state: &StatsState,
+    name: &'static str,
+    call: impl FnOnce() -> Result<T, virt::error::Error>,
+) -> Result<T, String> {
+    if let Some(reason) = state
+        .unsupported
+        .lock()
+        .ok()
+        .and_then(|u| u.get(name).cloned())
+    {
+        return Err(reason);
+    }
+    call().map_err(|e| {
+        let reason = e.message().to_string();
+        if e.code().to_raw() == sys::VIR_ERR_NO_SUPPORT
+            && let Ok(mut u) = state.unsupported.lock()
+        {
+            u.insert(name, reason.clone());
+        }
+        reason
+    })
+}
+
+fn host(s: &Session, state: &StatsState, test_driver: bool) -> HostCounters {
     let mut missing = Vec::new();
-    let cpus = s.conn.node_info().map(|n| n.cpus).unwrap_or(0);
-    let test_driver = s
-        .conn
-        .driver_type()
-        .is_ok_and(|d| d.eq_ignore_ascii_case("test"));
-    let (cpu_busy_ns, cpu_total_ns) = match ffi::node_cpu_stats(&s.conn) {
+    let info = s.conn.node_info().ok();
+    let cpus = info.as_ref().map_or(0, |n| n.cpus);
+    let (cpu_busy_ns, cpu_total_ns) = if test_driver {
         // Its figures never change: a rate of them would claim an idle host.
-        Ok(_) if test_driver => {
-            missing.push((
-                "cpu".into(),
-                "libvirt's test driver reports fixed host CPU times".into(),
-            ));
-            (None, None)
-        }
-        Ok(fields) => {
-            let total: u64 = fields.iter().map(|(_, v)| *v).sum();
-            let idle: u64 = fields
-                .iter()
-                .filter(|(k, _)| k == "idle" || k == "iowait")
-                .map(|(_, v)| *v)
-                .sum();
-            (Some(total.saturating_sub(idle)), Some(total))
-        }
-        Err(e) => {
-            missing.push(("cpu".into(), e.message().to_string()));
-            (None, None)
-        }
-    };
-    let (memory_total, memory_free) = match ffi::node_memory_stats(&s.conn) {
-        Ok(fields) => {
-            let f = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| *v);
-            (f("total").unwrap_or(0), f("free"))
-        }
-        Err(e) => {
-            missing.push(("memory".into(), e.message().to_string()));
-            let total = s
-                .conn
-                .node_info()
-                .map(|n| n.memory.saturating_mul(1024))
-                .unwrap_or(0);
-            (total, None)
+        missing.push((
+            "cpu".into(),
+            "libvirt's test driver reports fixed host CPU times".into(),
+        ));
+        (None, None)
+    } else {
+        match node_call(state, "cpu", || ffi::node_cpu_stats(&s.conn)) {
+            Ok(fields) => {
+                let total: u64 = fields.iter().map(|(_, v)| *v).sum();
+                let idle: u64 = fields
+                    .iter()
+                    .filter(|(k, _)| k == "idle" || k == "iowait")
+                    .map(|(_, v)| *v)
+                    .sum();
+                (Some(total.saturating_sub(idle)), Some(total))
+            }
+            Err(reason) => {
+                missing.push(("cpu".into(), reason));
+                (None, None)
+            }
         }
     };
+    let (memory_total, memory_free) =
+        match node_call(state, "memory", || ffi::node_memory_stats(&s.conn)) {
+            Ok(fields) => {
+                let f = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| *v);
+                (f("total").unwrap_or(0), f("free"))
+            }
+            Err(reason) => {
+                missing.push(("memory".into(), reason));
+                let total = info.map_or(0, |n| n.memory.saturating_mul(1024));
+                (total, None)
+            }
+        };
     HostCounters {
         cpus,
         cpu_busy_ns,
