@@ -72,6 +72,11 @@ fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effe
     left
 }
 
+/// The status line's text (the test fails if there is none).
+fn status_text(state: &AppState) -> &str {
+    &state.status.as_ref().expect("a status message").text
+}
+
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
@@ -127,7 +132,7 @@ fn pause_then_resume_from_the_keyboard() {
     );
     assert_eq!(shown_status(&state, "web-01"), InstanceStatus::Paused);
     assert!(state.tasks.is_empty());
-    assert_eq!(state.status.as_ref().unwrap().text, "Pause web-01: done");
+    assert_eq!(status_text(&state), "Pause web-01: done");
 
     press(&demo, &mut state, 'p');
     assert_eq!(
@@ -232,7 +237,7 @@ fn readonly_refuses_mutations_from_keys_and_commands() {
     assert!(state.popup.is_none());
     let effects = update::run_command(&mut state, "pause");
     assert!(effects.is_empty());
-    assert!(state.status.as_ref().unwrap().text.contains("read-only"));
+    assert!(status_text(&state).contains("read-only"));
     assert_eq!(
         libvirt_status(&demo, "web-01"),
         Some(InstanceStatus::Active)
@@ -259,12 +264,9 @@ fn edit_redefines_and_a_rejected_edit_keeps_the_text() {
     let effects = update::on_edited(&mut state, id.clone(), name.clone(), &document, Ok(edited));
     pump(&demo, &mut state, effects);
     assert!(
-        state
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("definition updated")
+        status_text(&state).contains("definition updated"),
+        "{}",
+        status_text(&state)
     );
     let xml = demo
         .runtime
@@ -417,12 +419,9 @@ fn the_instances_table_sorts_by_its_live_cpu_column_and_back() {
     update::run_command(&mut state, "sort cpu");
     update::run_command(&mut state, "sort cpu");
     assert!(
-        state
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("CPU descending")
+        status_text(&state).contains("CPU descending"),
+        "{}",
+        status_text(&state)
     );
     let table = state.table(ResourceKind::Instances).unwrap();
     let cpu: Vec<Option<f64>> = table
