@@ -334,3 +334,28 @@ fn overview_says_why_the_host_cpu_figure_is_missing() {
         );
     }
 }
+
+#[test]
+fn every_view_draws_on_a_very_wide_terminal() {
+    let demo = Demo::open(false);
+    let theme = Theme::default_theme();
+    let mut state = demo.state(Lang::En);
+    feed_monitor(&mut state, "none", true);
+    for kind in [
+        ResourceKind::Overview,
+        ResourceKind::Instances,
+        ResourceKind::Flavors,
+        ResourceKind::Images,
+        ResourceKind::Volumes,
+        ResourceKind::Networks,
+    ] {
+        update::on_action(&mut state, Action::GoTab(kind));
+        let screen = render(&mut state, &theme, 1600, 30);
+        assert!(screen.contains("云 yun"), "{kind:?}");
+    }
+    update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
+    update::on_action(&mut state, Action::ToggleStatsColumns);
+    update::on_action(&mut state, Action::Monitor);
+    let screen = render(&mut state, &theme, 1600, 60);
+    assert!(screen.contains("Monitor"), "{screen}");
+}

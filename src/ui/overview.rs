@@ -111,7 +111,9 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     }
     // Host | instances by status, then allocation across the width, then pools | networks.
     // The host box grows (a little) when reasons for missing figures wrap, so none is cut.
-    let host_inner_width = usize::from(area.width * 55 / 100).saturating_sub(2).max(1);
+    let host_inner_width = (usize::from(area.width) * 55 / 100)
+        .saturating_sub(2)
+        .max(1);
     let host_rows: usize = lines
         .iter()
         .map(|l| l.width().div_ceil(host_inner_width).max(1))
