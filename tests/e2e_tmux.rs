@@ -108,6 +108,58 @@ fn pause_and_resume_an_active_instance() {
     });
 }
 
+#[test]
+fn live_columns_sort_by_cpu_and_the_monitor_pane_opens() {
+    let t = start_console("monitor", &["--interval", "0.5"]);
+    t.keys(&["%"]);
+    // The test driver's CPU time runs with the clock: 100 % of a 1-vCPU instance.
+    t.wait_until("CPU figures in the live column", |s| {
+        Tmux::line_with(s, "│web-01").is_some_and(|r| r.contains("100.0 %"))
+    });
+    t.keys(&[":"]);
+    t.type_text("sort cpu");
+    t.keys(&["Enter", ":"]);
+    t.type_text("sort cpu");
+    t.keys(&["Enter"]);
+    let screen = t.wait_until("sorted by CPU, highest first", |s| {
+        s.contains("CPU↓") && s.contains("sorted by CPU descending")
+    });
+    // Rows with a figure come first, highest first; rows without one ("—") after them.
+    let rows: Vec<&str> = screen
+        .lines()
+        .skip(4)
+        .take(14)
+        .filter(|l| l.starts_with('│'))
+        .collect();
+    let figure = |row: &str| -> Option<f64> {
+        let at = row.find(" %")?;
+        row[..at].rsplit(' ').next()?.parse().ok()
+    };
+    let figures: Vec<Option<f64>> = rows.iter().map(|r| figure(r)).collect();
+    let first_missing = figures
+        .iter()
+        .position(Option::is_none)
+        .expect("a row without a figure");
+    assert!(first_missing >= 5, "{screen}");
+    assert!(
+        figures[first_missing..].iter().all(Option::is_none),
+        "{screen}"
+    );
+    assert!(
+        figures[..first_missing].windows(2).all(|w| w[0] >= w[1]),
+        "descending: {figures:?}\n{screen}"
+    );
+    // `m` on the top row opens its monitor with the figure's basis; Esc goes back.
+    t.keys(&["g", "m"]);
+    t.wait_until("the monitor pane with its figures", |s| {
+        s.contains("Monitor ·") && s.contains("of its 1 vCPU") && s.contains("test driver")
+    });
+    t.escape();
+    t.wait_until("back on the table", |s| {
+        block_title(s).contains("Instances (14)")
+    });
+}
+
 /// After yun has exited: the shell prompt is back with yun's exit status `status`, the pane has
 /// left the alternate screen and shows the cursor, the terminal is in cooked mode with echo,
 /// and no yun of this test is left.
