@@ -292,24 +292,20 @@ impl Figure {
     const COUNT: usize = 7;
 }
 
-/// What the history keeps of the host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostFigure {
-    Cpu,
-    MemoryUsed,
-}
+/// One point of a [`History`]: seconds since the monitor started and a value of each
+/// [`Figure`], NaN for a gap.
+type Point = (f64, [f32; Figure::COUNT]);
 
-/// A bounded ring of points sharing one time axis: seconds since the monitor started and `N`
-/// values, NaN for a gap. One ring per instance, not one per figure, so a tick writes one
-/// point of 8 + 4·N bytes per instance; at 1,000 instances and a 5-minute window at 1 s that
-/// is 12 MB in all.
+/// A bounded ring of points sharing one time axis. One ring per instance, not one per figure,
+/// so a tick writes one point of 36 bytes per instance; at 1,000 instances and a 5-minute
+/// window at 1 s that is 12 MB in all.
 #[derive(Clone, Debug, PartialEq)]
-pub struct History<const N: usize> {
-    points: VecDeque<(f64, [f32; N])>,
+pub struct History {
+    points: VecDeque<Point>,
     capacity: usize,
 }
 
-impl<const N: usize> History<N> {
+impl History {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             points: VecDeque::with_capacity(capacity.min(4096)),
@@ -318,7 +314,7 @@ impl<const N: usize> History<N> {
     }
 
     /// Add the values at `t`; `None` is a gap.
-    pub fn push(&mut self, t: f64, values: [Option<f64>; N]) {
+    pub fn push(&mut self, t: f64, values: [Option<f64>; Figure::COUNT]) {
         if self.points.len() == self.capacity {
             self.points.pop_front();
         }
@@ -334,39 +330,23 @@ impl<const N: usize> History<N> {
         self.points.is_empty()
     }
 
-    fn series(&self, index: usize) -> Series<'_, N> {
+    /// The series of one figure.
+    pub fn get(&self, figure: Figure) -> Series<'_> {
         Series {
             points: &self.points,
-            index,
+            index: figure as usize,
         }
-    }
-}
-
-impl History<{ Figure::COUNT }> {
-    /// The series of one figure.
-    pub fn get(&self, figure: Figure) -> Series<'_, { Figure::COUNT }> {
-        self.series(figure as usize)
-    }
-}
-
-impl History<2> {
-    /// The series of one host figure.
-    pub fn get(&self, figure: HostFigure) -> Series<'_, 2> {
-        self.series(figure as usize)
     }
 }
 
 /// One figure's series out of a [`History`].
 #[derive(Clone, Copy, Debug)]
-pub struct Series<'a, const N: usize> {
-    points: &'a VecDeque<(f64, [f32; N])>,
+pub struct Series<'a> {
+    points: &'a VecDeque<Point>,
     index: usize,
 }
 
-/// The series of an instance's figure.
-pub type InstanceSeries<'a> = Series<'a, { Figure::COUNT }>;
-
-impl<const N: usize> Series<'_, N> {
+impl Series<'_> {
     fn values(&self) -> impl DoubleEndedIterator<Item = Option<f64>> + ExactSizeIterator + '_ {
         self.points.iter().map(|(_, v)| {
             let v = v[self.index];
@@ -431,7 +411,7 @@ struct Tracked {
     counters: InstanceCounters,
     /// `None` when the instance was not in the last sample (stopped, or off screen).
     rates: Option<Rates>,
-    history: History<{ Figure::COUNT }>,
+    history: History,
     /// The number of the last sample the instance was in.
     seen_in: u64,
     /// When that was, in seconds since the monitor started.
@@ -447,7 +427,6 @@ pub struct Monitor {
     last_at: Option<Instant>,
     last_host: Option<HostCounters>,
     instances: HashMap<String, Tracked>,
-    pub host: History<2>,
     pub host_cpu_now: Option<f64>,
     /// Why there is no host CPU figure, once there could have been one (not on the first
     /// sample, where "—" only means "wait a tick").
@@ -468,7 +447,6 @@ impl Monitor {
             last_at: None,
             last_host: None,
             instances: HashMap::new(),
-            host: History::with_capacity(Self::capacity_for(interval, window)),
             host_cpu_now: None,
             host_cpu_missing: None,
             host_memory: None,
@@ -583,13 +561,6 @@ impl Monitor {
         self.host_memory = host
             .memory_free
             .map(|free| (host.memory_total.saturating_sub(free), host.memory_total));
-        self.host.push(
-            t,
-            [
-                self.host_cpu_now,
-                self.host_memory.map(|(used, _)| used as f64),
-            ],
-        );
         self.host_missing.clone_from(&host.missing);
         self.basis = sample.basis;
         self.error = None;
@@ -617,7 +588,7 @@ impl Monitor {
     }
 
     /// The charted history of an instance (kept for a window after it stopped).
-    pub fn history(&self, id: &str) -> Option<&History<{ Figure::COUNT }>> {
+    pub fn history(&self, id: &str) -> Option<&History> {
         self.instances.get(id).map(|t| &t.history)
     }
 
@@ -819,7 +790,6 @@ mod tests {
         }
         let h = m.history("a").unwrap();
         assert_eq!(h.len(), 10);
-        assert_eq!(m.host.len(), 10);
         let cpu = h.get(Figure::CpuOfVcpus);
         assert_eq!(cpu.last(), Some(50.0));
         assert_eq!(h.get(Figure::CpuOfHost).last(), Some(12.5));
@@ -833,19 +803,18 @@ mod tests {
 
     #[test]
     fn downsampling_keeps_gaps_as_gaps() {
-        let mut h = History::<2>::with_capacity(10);
+        let mut h = History::with_capacity(10);
         for (t, v) in [(0.0, Some(1.0)), (1.0, None), (2.0, None), (3.0, Some(3.0))] {
-            h.push(t, [v, Some(7.0)]);
+            let mut values = [Some(7.0); Figure::COUNT];
+            values[Figure::CpuOfHost as usize] = v;
+            h.push(t, values);
         }
-        let s = h.get(HostFigure::Cpu);
+        let s = h.get(Figure::CpuOfHost);
         assert_eq!(s.downsample(4), vec![(0.0, 1.0), (3.0, 3.0)]);
         assert_eq!(s.downsample(2), vec![(1.0, 1.0), (3.0, 3.0)]);
         assert_eq!(s.tail(3).collect::<Vec<_>>(), vec![None, None, Some(3.0)]);
         assert_eq!(s.max(), Some(3.0));
-        assert_eq!(
-            h.get(HostFigure::MemoryUsed).downsample(1),
-            vec![(3.0, 7.0)]
-        );
+        assert_eq!(h.get(Figure::Memory).downsample(1), vec![(3.0, 7.0)]);
     }
 
     #[test]

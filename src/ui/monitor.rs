@@ -13,7 +13,7 @@ use super::block;
 use crate::app::state::AppState;
 use crate::format;
 use crate::i18n::{Lang, Msg};
-use crate::monitor::{Figure, InstanceSeries, MemoryFigure, Rates};
+use crate::monitor::{Figure, MemoryFigure, Rates, Series};
 use crate::theme::Theme;
 
 /// `12.5 %`, or `—` when there is no figure yet.
@@ -352,7 +352,7 @@ fn chart(
     theme: &Theme,
     title: &str,
     x: [f64; 2],
-    series: &[(&str, InstanceSeries<'_>, Color)],
+    series: &[(&str, Series<'_>, Color)],
     y_max: Option<f64>,
     fmt: &dyn Fn(f64) -> String,
 ) {

@@ -26,7 +26,7 @@ pub const LIVE_TITLES: [Msg; 2] = [Msg::MonCpu, Msg::MonMemory];
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// A sparkline of the last values of a percentage series.
-fn sparkline(series: crate::monitor::InstanceSeries<'_>, len: usize) -> String {
+fn sparkline(series: crate::monitor::Series<'_>, len: usize) -> String {
     series
         .tail(len)
         .map(|v| match v {
