@@ -458,9 +458,8 @@ fn sort(state: &mut AppState, action: &Action) {
         return;
     }
     let titles = shown_column_titles(state);
-    let live = state.view_kind() == ResourceKind::Instances && state.stats_columns;
-    if live {
-        // The keys must be there before sorting by a live column.
+    if state.view_kind() == ResourceKind::Instances {
+        // The keys must be there before sorting by a live column (when they are shown).
         state.refresh_live_sort(true);
     }
     let Some(table) = state.current_table_mut() else {

@@ -118,44 +118,24 @@ pub fn counters_from_params<'a>(
             } else {
                 field.strip_prefix(b"tx.").map(|tx| (tx, false))
             };
-            match counter {
-                Some((f, rx)) => {
-                    let v = n().unwrap_or(0);
-                    let target = if f.is(b"bytes\0") {
-                        if rx {
-                            &mut nic.rx_bytes
-                        } else {
-                            &mut nic.tx_bytes
-                        }
-                    } else if f.is(b"pkts\0") {
-                        if rx {
-                            &mut nic.rx_packets
-                        } else {
-                            &mut nic.tx_packets
-                        }
-                    } else if f.is(b"errs\0") {
-                        if rx {
-                            &mut nic.rx_errors
-                        } else {
-                            &mut nic.tx_errors
-                        }
-                    } else if f.is(b"drop\0") {
-                        if rx {
-                            &mut nic.rx_drops
-                        } else {
-                            &mut nic.tx_drops
-                        }
-                    } else {
-                        continue;
-                    };
-                    *target = v;
+            let Some((f, rx)) = counter else {
+                if let (true, StatRef::Text(t)) = (field.is(b"name\0"), value) {
+                    nic.name = String::from_utf8_lossy(t).into_owned();
                 }
-                None => {
-                    if let (true, StatRef::Text(t)) = (field.is(b"name\0"), value) {
-                        nic.name = String::from_utf8_lossy(t).into_owned();
-                    }
-                }
-            }
+                continue;
+            };
+            let (rx_field, tx_field) = if f.is(b"bytes\0") {
+                (&mut nic.rx_bytes, &mut nic.tx_bytes)
+            } else if f.is(b"pkts\0") {
+                (&mut nic.rx_packets, &mut nic.tx_packets)
+            } else if f.is(b"errs\0") {
+                (&mut nic.rx_errors, &mut nic.tx_errors)
+            } else if f.is(b"drop\0") {
+                (&mut nic.rx_drops, &mut nic.tx_drops)
+            } else {
+                continue;
+            };
+            *(if rx { rx_field } else { tx_field }) = n().unwrap_or(0);
         } else if let Some(rest) = key.strip_prefix(b"vcpu.") {
             if rest.is(b"current\0") {
                 vcpus = n().unwrap_or(0);
