@@ -341,14 +341,7 @@ fn every_view_draws_on_a_very_wide_terminal() {
     let theme = Theme::default_theme();
     let mut state = demo.state(Lang::En);
     feed_monitor(&mut state, "none", true);
-    for kind in [
-        ResourceKind::Overview,
-        ResourceKind::Instances,
-        ResourceKind::Flavors,
-        ResourceKind::Images,
-        ResourceKind::Volumes,
-        ResourceKind::Networks,
-    ] {
+    for kind in ResourceKind::ALL {
         update::on_action(&mut state, Action::GoTab(kind));
         let screen = render(&mut state, &theme, 1600, 30);
         assert!(screen.contains("云 yun"), "{kind:?}");
