@@ -1,12 +1,15 @@
 //! Cost of one monitor tick at 1,000 domains.
 //!
 //! * libvirt's bulk call on a generated 1,000-domain test-driver host, as yun makes it
-//!   (through the connection thread, host CPU and memory included), and the raw call alone.
+//!   (through the connection thread, host CPU and memory included), and the raw call alone;
+//!   both back to back, so both include libvirt freeing the records.
 //! * Parsing: the test driver's records carry only `state.*`, so the parse is measured on
 //!   1,000 records shaped like a real QEMU domain's (2 vCPUs, 2 disks, 2 NICs, 90 fields),
 //!   built as the same C `virTypedParameter` arrays libvirt hands out and read by the same code.
 //! * The rate arithmetic and bounded history for 1,000 instances.
-//! * The whole tick: the call as yun makes it, the parse and the rates, one after the other.
+//! * The whole tick: the call as yun makes it, the parse and the rates, one after the other,
+//!   as the monitor waits for it (the connection thread frees the records after replying), and
+//!   its CPU time on all threads, that free included.
 //!
 //! With `YUN_BENCH_QEMU_URI` set (a real libvirtd), the bulk call there too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -21,7 +24,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use virt::sys;
 use yun::backend::Backend;
-use yun::backend::libvirt::ffi::Params;
+use yun::backend::libvirt::ffi::{DomainStatsList, Params};
 use yun::backend::libvirt::stats::{GROUPS, counters_from_params};
 use yun::backend::libvirt::{LibvirtBackend, LibvirtOptions};
 use yun::model::{HostCounters, StatsSample};
@@ -223,20 +226,35 @@ fn open(uri: String) -> LibvirtBackend {
     .unwrap()
 }
 
-/// Time only `timed` over `iters` ticks, advancing the records before each one.
+/// Sum over `iters` ticks of what `tick` measures, advancing the records (untimed) before each.
 fn per_tick(
     records: &mut QemuRecords,
     iters: u64,
-    mut timed: impl FnMut(&QemuRecords),
+    mut tick: impl FnMut(&QemuRecords) -> Duration,
 ) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         records.advance();
-        let start = Instant::now();
-        timed(records);
-        total += start.elapsed();
+        total += tick(records);
     }
     total
+}
+
+/// Time between ticks in `whole_tick`: ample for the previous tick's deferred free (~2 ms).
+const BETWEEN_TICKS: Duration = Duration::from_millis(5);
+
+/// CPU time used so far by every thread of this process (user + system).
+fn process_cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid out-pointer for one `rusage`.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    assert_eq!(rc, 0, "getrusage");
+    // SAFETY: getrusage filled it.
+    let u = unsafe { usage.assume_init() };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 fn bench(c: &mut Criterion) {
@@ -255,13 +273,13 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("monitor_tick_1000_domains");
     group.bench_function("libvirt_call_only", |b| {
         b.iter(|| {
-            yun::backend::libvirt::ffi::for_each_domain_stats(
+            let list = DomainStatsList::fetch(
                 &conn,
                 GROUPS,
                 sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
-                |_, _| (),
             )
-            .unwrap()
+            .unwrap();
+            list.read(|_, _| ())
         });
     });
     group.bench_function("bulk_call_as_yun_makes_it", |b| {
@@ -270,7 +288,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse_qemu_shaped_records", |b| {
         b.iter_custom(|iters| {
             per_tick(&mut records, iters, |r| {
+                let start = Instant::now();
                 std::hint::black_box(r.parse());
+                start.elapsed()
             })
         });
     });
@@ -290,16 +310,45 @@ fn bench(c: &mut Criterion) {
             total
         });
     });
+    // Ticks come a second apart in use, so the connection thread has long freed the previous
+    // tick's records (after replying) when the next one starts. An untimed pause models that;
+    // if it were too short the next call would wait for the free, which errs on the slow side.
     group.bench_function("whole_tick", |b| {
         let t0 = Instant::now();
         let mut m = Monitor::new(Duration::from_secs(1), Duration::from_secs(300), t0);
         b.iter_custom(|iters| {
             per_tick(&mut records, iters, |r| {
+                std::thread::sleep(BETWEEN_TICKS);
+                let start = Instant::now();
                 let call = rt.block_on(backend.sample_stats(Vec::new())).unwrap();
                 let mut sample = r.parse();
                 sample.host = call.host;
                 m.ingest(t0 + Duration::from_secs(r.tick), sample);
+                start.elapsed()
             })
+        });
+    });
+    // The same tick in CPU time of every thread of the process, the deferred free included:
+    // what a tick costs, where `whole_tick` is how long it takes.
+    group.bench_function("whole_tick_cpu_all_threads", |b| {
+        let t0 = Instant::now();
+        let mut m = Monitor::new(Duration::from_secs(1), Duration::from_secs(300), t0);
+        b.iter_custom(|iters| {
+            let before = process_cpu_time();
+            let mut paused = Duration::ZERO;
+            for _ in 0..iters {
+                records.advance();
+                let call = rt.block_on(backend.sample_stats(Vec::new())).unwrap();
+                let mut sample = records.parse();
+                sample.host = call.host;
+                m.ingest(t0 + Duration::from_secs(records.tick), sample);
+                // Untimed work of the bench itself (advancing the records) is left out below.
+                let a = process_cpu_time();
+                records.advance();
+                paused += process_cpu_time() - a;
+                std::thread::sleep(BETWEEN_TICKS);
+            }
+            process_cpu_time() - before - paused
         });
     });
     group.finish();

@@ -360,7 +360,7 @@ pub enum StatValue {
 }
 
 /// The statistics of one domain, owned: `(key, value)` pairs such as `state.state` or
-/// `cpu.time`. The monitor's tick does not build these (see [`for_each_domain_stats`]).
+/// `cpu.time`. The monitor's tick does not build these (see [`DomainStatsList::read`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DomainStats {
     pub uuid: String,
@@ -528,65 +528,86 @@ fn format_uuid(raw: &[u8; 16], out: &mut [u8; 36]) {
     }
 }
 
-/// `virConnectGetAllDomainStats`: `stats` is a `VIR_DOMAIN_STATS_*` mask (0 = all groups),
-/// `flags` the `VIR_CONNECT_GET_ALL_DOMAINS_STATS_*` filter. Calls `read(uuid, params)` for
-/// each record while libvirt's memory is alive, collects what it returns, then frees every
-/// record with `virDomainStatsRecordListFree` (the crate's version leaks them).
-pub fn for_each_domain_stats<T>(
-    conn: &Connect,
-    stats: u32,
-    flags: u32,
-    mut read: impl FnMut(&str, Params<'_>) -> T,
-) -> Result<Vec<T>, VirtError> {
-    let mut records: *mut sys::virDomainStatsRecordPtr = ptr::null_mut();
-    // SAFETY: `conn` keeps its pointer valid; `records` is a valid out-pointer for the
-    // NULL-terminated array libvirt allocates.
-    let count =
-        unsafe { sys::virConnectGetAllDomainStats(conn.as_ptr(), stats, &mut records, flags) };
-    if count < 0 {
-        return Err(VirtError::last_error());
-    }
-    let mut out = Vec::with_capacity(count as usize);
-    if records.is_null() {
-        return Ok(out);
-    }
-    let mut uuid = [0u8; 36];
-    for i in 0..count as usize {
-        // SAFETY: the array holds `count` record pointers (then a NULL terminator).
-        let record = unsafe { *records.add(i) };
-        if record.is_null() {
-            break;
-        }
-        // SAFETY: `record` and everything it points to stay valid until the list is freed
-        // below, after the last use of `params`; `params` holds `nparams` entries.
-        unsafe {
-            let r = &*record;
-            let id = if raw_domain_uuid_fast(r.dom, &mut uuid) {
-                std::str::from_utf8(&uuid).unwrap_or_default()
-            } else {
-                ""
-            };
-            let slice = if r.params.is_null() || r.nparams <= 0 {
-                &[][..]
-            } else {
-                std::slice::from_raw_parts(r.params, r.nparams as usize)
-            };
-            out.push(read(id, Params::new(slice)));
-        }
-    }
-    // SAFETY: frees every record, its domain reference and parameters, and the array, once;
-    // `read` could not keep borrowed data (its results do not borrow from the records).
-    unsafe { sys::virDomainStatsRecordListFree(records) };
-    Ok(out)
+/// The records of one `virConnectGetAllDomainStats` call, still in libvirt's memory. Read them
+/// with [`DomainStatsList::read`]; dropping the list frees every record, its domain reference
+/// and parameters with `virDomainStatsRecordListFree` (the crate's version leaks them).
+///
+/// Freeing costs libvirt about as much as the call itself (every domain object formats its
+/// UUID for a debug message on the way out), so the monitor's tick drops the list only after
+/// it has replied (see `Session::drop_after_reply`).
+pub struct DomainStatsList {
+    records: *mut sys::virDomainStatsRecordPtr,
+    count: usize,
 }
 
-/// [`for_each_domain_stats`] into owned records, for callers that keep them.
+impl DomainStatsList {
+    /// `stats` is a `VIR_DOMAIN_STATS_*` mask (0 = all groups), `flags` the
+    /// `VIR_CONNECT_GET_ALL_DOMAINS_STATS_*` filter.
+    pub fn fetch(conn: &Connect, stats: u32, flags: u32) -> Result<Self, VirtError> {
+        let mut records: *mut sys::virDomainStatsRecordPtr = ptr::null_mut();
+        // SAFETY: `conn` keeps its pointer valid; `records` is a valid out-pointer for the
+        // NULL-terminated array libvirt allocates.
+        let count =
+            unsafe { sys::virConnectGetAllDomainStats(conn.as_ptr(), stats, &mut records, flags) };
+        if count < 0 {
+            return Err(VirtError::last_error());
+        }
+        Ok(Self {
+            records,
+            count: if records.is_null() { 0 } else { count as usize },
+        })
+    }
+
+    /// Call `read(uuid, params)` for each record and collect what it returns. The results
+    /// cannot borrow from the records: `T` is chosen outside the parameters' lifetime.
+    pub fn read<T>(&self, mut read: impl for<'r> FnMut(&str, Params<'r>) -> T) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.count);
+        let mut uuid = [0u8; 36];
+        for i in 0..self.count {
+            // SAFETY: the array holds `count` record pointers (then a NULL terminator).
+            let record = unsafe { *self.records.add(i) };
+            if record.is_null() {
+                break;
+            }
+            // SAFETY: `record` and everything it points to stay valid until `self` is dropped,
+            // which cannot happen during this borrow; `params` holds `nparams` entries.
+            unsafe {
+                let r = &*record;
+                let id = if raw_domain_uuid_fast(r.dom, &mut uuid) {
+                    std::str::from_utf8(&uuid).unwrap_or_default()
+                } else {
+                    ""
+                };
+                let slice = if r.params.is_null() || r.nparams <= 0 {
+                    &[][..]
+                } else {
+                    std::slice::from_raw_parts(r.params, r.nparams as usize)
+                };
+                out.push(read(id, Params::new(slice)));
+            }
+        }
+        out
+    }
+}
+
+impl Drop for DomainStatsList {
+    fn drop(&mut self) {
+        if !self.records.is_null() {
+            // SAFETY: frees every record, its domain reference and parameters, and the array,
+            // exactly once; nothing borrowed from them outlives `self` (see `read`).
+            unsafe { sys::virDomainStatsRecordListFree(self.records) };
+        }
+    }
+}
+
+/// [`DomainStatsList`] into owned records, for callers that keep them.
 pub fn all_domain_stats(
     conn: &Connect,
     stats: u32,
     flags: u32,
 ) -> Result<Vec<DomainStats>, VirtError> {
-    for_each_domain_stats(conn, stats, flags, |uuid, params| DomainStats {
+    let list = DomainStatsList::fetch(conn, stats, flags)?;
+    Ok(list.read(|uuid, params| DomainStats {
         uuid: uuid.to_string(),
         values: params
             .map(|(k, v)| {
@@ -594,7 +615,7 @@ pub fn all_domain_stats(
                 (key, v.to_owned_value())
             })
             .collect(),
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -206,12 +206,13 @@ pub fn sample(
     state: &StatsState,
     focus: &[String],
 ) -> Result<StatsSample, BackendError> {
-    let mut parsed = lv(ffi::for_each_domain_stats(
+    let records = lv(ffi::DomainStatsList::fetch(
         &s.conn,
         GROUPS,
         sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
-        |id, params| counters_from_params(id, params),
     ))?;
+    let mut parsed = records.read(|id, params| counters_from_params(id, params));
+    s.drop_after_reply(records);
     let bulk = parsed.is_empty() || parsed.iter().any(has_counters);
     if bulk {
         for c in &mut parsed {
