@@ -532,8 +532,8 @@ fn format_uuid(raw: &[u8; 16], out: &mut [u8; 36]) {
 /// with [`DomainStatsList::read`]; dropping the list frees every record, its domain reference
 /// and parameters with `virDomainStatsRecordListFree` (the crate's version leaks them).
 ///
-/// Freeing costs libvirt about as much as the call itself (every domain object formats its
-/// UUID for a debug message on the way out), so the monitor's tick drops the list only after
+/// Freeing costs libvirt more than the call itself (every domain handle formats its UUID
+/// twice for debug messages on the way out), so the monitor's tick drops the list only after
 /// it has replied (see `Session::drop_after_reply`).
 pub struct DomainStatsList {
     records: *mut sys::virDomainStatsRecordPtr,
