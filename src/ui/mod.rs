@@ -226,10 +226,19 @@ fn draw_header(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
                 .add_modifier(Modifier::BOLD),
         ));
     }
-    if let ConnectionState::Reconnecting { attempt, reason } = &state.connection {
+    let trouble = match &state.connection {
+        ConnectionState::Connected => None,
+        ConnectionState::Reconnecting { attempt, reason } => {
+            Some((Msg::HeaderReconnecting, attempt, reason))
+        }
+        ConnectionState::NotAnswering { attempt, reason } => {
+            Some((Msg::HeaderNotAnswering, attempt, reason))
+        }
+    };
+    if let Some((msg, attempt, reason)) = trouble {
         spans.push(sep);
         spans.push(Span::styled(
-            Msg::HeaderReconnecting.fill(
+            msg.fill(
                 state.lang,
                 &[("attempt", &attempt.to_string()), ("reason", reason)],
             ),
