@@ -270,7 +270,9 @@ fn a_stopped_daemon_fails_calls_within_the_deadline_and_yun_recovers_when_it_res
         );
         assert_eq!(
             stats.unwrap_err(),
-            BackendError::Connection("libvirt did not answer within 10 s: reading statistics".into())
+            BackendError::Connection(
+                "libvirt did not answer within 10 s: reading statistics".into()
+            )
         );
         assert!(
             waited >= DEADLINE && waited < DEADLINE + SLACK,
@@ -290,7 +292,11 @@ fn a_stopped_daemon_fails_calls_within_the_deadline_and_yun_recovers_when_it_res
             matches!(&again, Err(BackendError::Connection(r)) if r.contains("did not answer")),
             "{again:?}"
         );
-        assert!(asked.elapsed() < Duration::from_secs(1), "{:?}", asked.elapsed());
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            asked.elapsed()
+        );
 
         daemon.resume();
         let resumed = Instant::now();
@@ -305,4 +311,142 @@ fn a_stopped_daemon_fails_calls_within_the_deadline_and_yun_recovers_when_it_res
         assert!(backend.sample_stats(Vec::new()).await.is_ok());
         assert!(backend.host_info().await.is_ok());
     });
+}
+
+/// Polls the pane until `cond` holds, for at most `limit`; the screen and the time it took.
+fn wait_screen(
+    t: &tmux::Tmux,
+    what: &str,
+    limit: Duration,
+    cond: impl Fn(&str) -> bool,
+) -> (String, Duration) {
+    let started = Instant::now();
+    loop {
+        let screen = t.capture();
+        if cond(&screen) {
+            return (screen, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < limit,
+            "no {what} within {limit:?}; the screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn header(screen: &str) -> &str {
+    screen.lines().next().unwrap_or_default()
+}
+
+const STUCK: &str =
+    "connection stuck, retrying (1): libvirt did not answer within 10 s: listing instances";
+
+#[test]
+fn the_console_says_a_stopped_daemon_is_stuck_keeps_working_and_recovers() {
+    let Some(daemon) = PrivateLibvirtd::start() else {
+        return;
+    };
+    let t = tmux::Tmux::start_sized("stuck", 200, 30);
+    t.run_line(&format!(
+        "{} -c '{}' --refresh {}",
+        env!("CARGO_BIN_EXE_yun"),
+        daemon.uri(),
+        t.token
+    ));
+    let loaded = |s: &str| s.contains("┌ Instances (1)") && s.contains("│test ");
+    wait_screen(&t, "instances table", Duration::from_secs(15), loaded);
+    let pid = t.yun_pid();
+
+    // Stopped: the next refresh lists, libvirt does not answer, and within the deadline (plus
+    // one refresh period of about 5 s) the header says so.
+    daemon.stop();
+    let (_, took) = wait_screen(
+        &t,
+        "stuck header",
+        DEADLINE + Duration::from_secs(5) + SLACK,
+        |s| header(s).contains(STUCK),
+    );
+    eprintln!("the header said stuck {took:?} after SIGSTOP");
+
+    // Keys keep working: the tabs move at once.
+    t.keys(&["Tab"]);
+    wait_screen(&t, "the Flavors tab", Duration::from_secs(1), |s| {
+        s.contains("┌ Flavors")
+    });
+    t.keys(&["BTab"]);
+    wait_screen(&t, "the Instances tab", Duration::from_secs(1), |s| {
+        s.contains("┌ Instances")
+    });
+
+    // Resumed: connected again, the stuck message goes and a listing shows the domain.
+    daemon.resume();
+    let (_, took) = wait_screen(
+        &t,
+        "recovery",
+        Duration::from_secs(5) + SLACK + SLACK,
+        |s| !header(s).contains("connection stuck") && loaded(s),
+    );
+    eprintln!("recovered {took:?} after SIGCONT");
+
+    // Stopped again with a listing in flight: q quits at once all the same.
+    daemon.stop();
+    t.keys(&["C-r"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let asked = Instant::now();
+    t.keys(&["q"]);
+    while tmux::is_alive(pid) {
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "yun still runs 1 s after q; the screen:\n{}",
+            t.capture()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!("yun quit {:?} after q", asked.elapsed());
+    wait_screen(
+        &t,
+        "the shell prompt",
+        Duration::from_secs(2),
+        tmux::at_prompt,
+    );
+}
+
+/// The header's first line at 80 columns with the connection stuck, in `lang`.
+fn stuck_header(lang: yun::i18n::Lang) -> String {
+    let backend = LibvirtBackend::connect(options("test:///default")).unwrap();
+    let mut state = yun::app::state::AppState::new(
+        lang,
+        backend.capabilities(),
+        "qemu:///system".into(),
+        Duration::from_secs(60),
+    );
+    state.connection = ConnectionState::NotAnswering {
+        attempt: 2,
+        reason: "libvirt did not answer within 10 s: listing instances".into(),
+    };
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|f| {
+            yun::ui::draw(f, &mut state, &yun::theme::Theme::default_theme());
+        })
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.width)
+        .map(|x| buffer[(x, 0)].symbol().to_string())
+        .collect()
+}
+
+#[test]
+fn a_narrow_header_says_the_connection_is_stuck_in_both_languages() {
+    let en = stuck_header(yun::i18n::Lang::En);
+    assert!(
+        en.contains("qemu:///system │ connection stuck, retrying (2): libvirt did not"),
+        "{en}"
+    );
+    // A wide character's second cell reads as a space here.
+    let zh = stuck_header(yun::i18n::Lang::Zh).replace(' ', "");
+    assert!(
+        zh.contains("qemu:///system│连接无响应,正在重试(2):libvirt"),
+        "{zh}"
+    );
 }
