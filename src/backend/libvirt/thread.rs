@@ -577,8 +577,13 @@ impl ConnectionThread {
             let mut lane = self.lock();
             self.current(&mut lane).map_err(BackendError::Connection)?
         };
-        if let Verdict::Fail(reason) = worker.verdict() {
-            return Err(BackendError::Connection(reason));
+        match worker.verdict() {
+            Verdict::Wait => {}
+            Verdict::Fail(reason) => return Err(BackendError::Connection(reason)),
+            Verdict::Stuck(reason) => {
+                self.abandon(&worker, &reason);
+                return Err(BackendError::Connection(reason));
+            }
         }
         let (reply_tx, mut reply_rx) = oneshot::channel();
         let gave_up = GiveUpOnDrop(Arc::new(AtomicBool::new(false)));
