@@ -457,6 +457,42 @@ fn host(s: &Session, state: &StatsState, test_driver: bool) -> HostCounters {
 mod tests {
     use super::*;
 
+    #[test]
+    fn bulk_calls_do_not_wait_for_busy_domains_and_old_daemons_are_asked_without_it() {
+        let flags = std::cell::RefCell::new(Vec::new());
+        let answered = without_waiting(
+            |f| {
+                flags.borrow_mut().push(f);
+                Ok(f)
+            },
+            sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
+        );
+        let nowait = sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
+        assert_eq!(nowait, 1 << 29);
+        let active = sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE;
+        assert_eq!(answered, Ok(active | nowait));
+        assert_eq!(*flags.borrow(), vec![active | nowait]);
+
+        // A real "not supported" error from the test driver stands for a daemon that does not
+        // know the flag.
+        let conn = virt::connect::Connect::open(Some("test:///default")).expect("opens");
+        flags.borrow_mut().clear();
+        let retried = without_waiting(
+            |f| {
+                flags.borrow_mut().push(f);
+                if f & nowait != 0 {
+                    ffi::node_memory_stats(&conn).map(|_| 0)
+                } else {
+                    Ok(f)
+                }
+            },
+            active,
+        );
+        assert_eq!(retried, Ok(active));
+        assert_eq!(*flags.borrow(), vec![active | nowait, active]);
+        let _ = ffi::close_connection(conn);
+    }
+
     /// Counters from `(key, value)` pairs, with keys stored as libvirt stores them.
     fn counters(pairs: &[(&'static str, StatRef<'static>)]) -> InstanceCounters {
         let keys: Vec<Vec<u8>> = pairs
