@@ -1199,6 +1199,15 @@ mod tests {
     }
 
     #[test]
+    fn only_test_uris_share_one_connection() {
+        assert!(shares_one_connection("test:///default"));
+        assert!(shares_one_connection("test:///var/lib/yun/demo-host.xml"));
+        assert!(!shares_one_connection("qemu:///system"));
+        // A test driver behind a daemon is remote: its connections share the daemon's state.
+        assert!(!shares_one_connection("test+unix:///default?socket=/tmp/s"));
+    }
+
+    #[test]
     fn backoff_doubles_from_one_second_up_to_thirty() {
         let mut waits = vec![FIRST_BACKOFF];
         for _ in 0..6 {
