@@ -619,6 +619,8 @@ impl ConnectionThread {
             .map_err(|_| BackendError::Connection("the libvirt thread has stopped".into()))?;
         loop {
             tokio::select! {
+                // A reply that is there wins over whatever the worker does next.
+                biased;
                 reply = &mut reply_rx => {
                     return reply.map_err(|_| {
                         BackendError::Connection("the libvirt thread has stopped".into())
