@@ -319,6 +319,7 @@ catalogue! {
     HeaderHost => "host", "主机";
     HeaderReadonly => "READ-ONLY", "只读";
     HeaderReconnecting => "connection lost, retrying ({attempt}): {reason}", "连接中断, 正在重试 ({attempt}): {reason}";
+    HeaderNotAnswering => "connection stuck, retrying ({attempt}): {reason}", "连接无响应, 正在重试 ({attempt}): {reason}";
     HeaderConnected => "connected", "已连接";
     HeaderConnecting => "connecting…", "连接中…";
 

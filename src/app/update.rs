@@ -1140,7 +1140,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             Err(e) => state.monitor.error = Some(e.to_string()),
         },
         BackendEvent::Connection(conn) => {
-            let was_lost = matches!(state.connection, ConnectionState::Reconnecting { .. });
+            let was_lost = state.connection != ConnectionState::Connected;
             state.connection = conn;
             if was_lost && state.connection == ConnectionState::Connected {
                 let mut effects = request_list(state, state.view_kind());

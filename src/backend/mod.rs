@@ -66,6 +66,13 @@ pub enum ConnectionState {
         attempt: u32,
         reason: String,
     },
+    /// The server took a request and never answered it (a stopped daemon, a call stuck inside
+    /// it); yun gave up on that connection and is opening another. `reason` names what did
+    /// not answer in time.
+    NotAnswering {
+        attempt: u32,
+        reason: String,
+    },
 }
 
 /// The backend interface. Every call may block on I/O, so the app only ever calls it from the

@@ -189,6 +189,28 @@ fn draw_header(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         sep.clone(),
         Span::styled(state.target.clone(), Style::default().fg(theme.accent)),
     ];
+    // Connection trouble comes before the host facts, so a narrow terminal still shows it.
+    let trouble = match &state.connection {
+        ConnectionState::Connected => None,
+        ConnectionState::Reconnecting { attempt, reason } => {
+            Some((Msg::HeaderReconnecting, attempt, reason))
+        }
+        ConnectionState::NotAnswering { attempt, reason } => {
+            Some((Msg::HeaderNotAnswering, attempt, reason))
+        }
+    };
+    if let Some((msg, attempt, reason)) = trouble {
+        spans.push(sep.clone());
+        spans.push(Span::styled(
+            msg.fill(
+                state.lang,
+                &[("attempt", &attempt.to_string()), ("reason", reason)],
+            ),
+            Style::default()
+                .fg(theme.error)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     if let Some(h) = &state.host {
         spans.push(sep.clone());
         let mut facts = vec![format!("{} {}", state.t(Msg::HeaderHost), h.hostname)];
@@ -223,18 +245,6 @@ fn draw_header(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             state.t(Msg::HeaderReadonly),
             Style::default()
                 .fg(theme.warning)
-                .add_modifier(Modifier::BOLD),
-        ));
-    }
-    if let ConnectionState::Reconnecting { attempt, reason } = &state.connection {
-        spans.push(sep);
-        spans.push(Span::styled(
-            Msg::HeaderReconnecting.fill(
-                state.lang,
-                &[("attempt", &attempt.to_string()), ("reason", reason)],
-            ),
-            Style::default()
-                .fg(theme.error)
                 .add_modifier(Modifier::BOLD),
         ));
     }

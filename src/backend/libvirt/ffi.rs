@@ -9,7 +9,8 @@
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::ptr;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc::UnboundedSender;
 use virt::connect::Connect;
@@ -226,6 +227,13 @@ pub fn close_connection(conn: Connect) -> Result<(), VirtError> {
     Ok(())
 }
 
+/// The address of a connection object, which tells two connections apart.
+#[cfg(test)]
+pub fn connection_address(conn: &Connect) -> usize {
+    // SAFETY: only the pointer's value is read, never dereferenced.
+    unsafe { conn.as_ptr() as usize }
+}
+
 /// Install libvirt's default event loop (once per process) and start the thread that runs it.
 /// Must happen before a connection is opened for events and keepalive to work on it. Returns
 /// libvirt's reason if it could not be installed.
@@ -264,11 +272,18 @@ pub struct Subscription {
     callback_id: c_int,
 }
 
+/// What a lifecycle registration forwards to: the backend's channel, unless the connection was
+/// abandoned (its registration cannot be removed: that is an RPC to a daemon not answering).
+struct LifecycleSink {
+    sender: UnboundedSender<String>,
+    muted: Arc<AtomicBool>,
+}
+
 /// Called by libvirt's event loop for every lifecycle event; forwards the domain's UUID.
 ///
 /// # Safety
-/// libvirt passes the `opaque` registered in [`subscribe_lifecycle`] (a boxed sender, alive until
-/// [`free_sender`] runs) and a domain pointer valid for the call.
+/// libvirt passes the `opaque` registered in [`subscribe_lifecycle`] (a boxed sink, alive until
+/// [`free_sink`] runs) and a domain pointer valid for the call.
 unsafe extern "C" fn on_lifecycle(
     _conn: sys::virConnectPtr,
     dom: sys::virDomainPtr,
@@ -279,25 +294,28 @@ unsafe extern "C" fn on_lifecycle(
     if opaque.is_null() || dom.is_null() {
         return 0;
     }
-    // SAFETY: `opaque` is the `Box<UnboundedSender<String>>` leaked at registration; libvirt
-    // frees it (via `free_sender`) only after the last callback.
-    let sender = unsafe { &*opaque.cast::<UnboundedSender<String>>() };
+    // SAFETY: `opaque` is the `Box<LifecycleSink>` leaked at registration; libvirt frees it
+    // (via `free_sink`) only after the last callback.
+    let sink = unsafe { &*opaque.cast::<LifecycleSink>() };
+    if sink.muted.load(Ordering::Relaxed) {
+        return 0;
+    }
     // SAFETY: `dom` is valid during the callback.
     if let Some(uuid) = unsafe { raw_domain_uuid(dom) } {
         // A closed receiver means the backend is gone; nothing to tell then.
-        let _ = sender.send(uuid);
+        let _ = sink.sender.send(uuid);
     }
     0
 }
 
-/// libvirt's `freecb`: drops the boxed sender once the callback is deregistered.
+/// libvirt's `freecb`: drops the boxed sink once the callback is deregistered.
 ///
 /// # Safety
 /// `opaque` is the pointer produced by `Box::into_raw` in [`subscribe_lifecycle`], passed once.
-unsafe extern "C" fn free_sender(opaque: *mut c_void) {
+unsafe extern "C" fn free_sink(opaque: *mut c_void) {
     if !opaque.is_null() {
         // SAFETY: see the function contract; this reclaims the box exactly once.
-        drop(unsafe { Box::from_raw(opaque.cast::<UnboundedSender<String>>()) });
+        drop(unsafe { Box::from_raw(opaque.cast::<LifecycleSink>()) });
     }
 }
 
@@ -305,12 +323,15 @@ type LifecycleCallback =
     unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, c_int, *mut c_void) -> c_int;
 type GenericCallback = unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut c_void);
 
-/// Register for lifecycle events of every domain on `conn`; each event sends the domain's UUID.
+/// Register for lifecycle events of every domain on `conn`; each event sends the domain's UUID,
+/// until `muted` is set.
 pub fn subscribe_lifecycle(
     conn: &Connect,
     sender: UnboundedSender<String>,
+    muted: Arc<AtomicBool>,
 ) -> Result<Subscription, VirtError> {
-    let opaque = Box::into_raw(Box::new(sender)).cast::<c_void>();
+    let sink = LifecycleSink { sender, muted };
+    let opaque = Box::into_raw(Box::new(sink)).cast::<c_void>();
     // SAFETY: libvirt's C API takes every event callback through the generic pointer type and
     // calls it with the signature of the event id (here the lifecycle one); this is what the
     // VIR_DOMAIN_EVENT_CALLBACK macro does in C. Both are `extern "C"` fn pointers of equal size.
@@ -318,7 +339,7 @@ pub fn subscribe_lifecycle(
         std::mem::transmute::<LifecycleCallback, GenericCallback>(on_lifecycle as LifecycleCallback)
     };
     // SAFETY: `conn` keeps its pointer valid; a NULL domain means all domains; `opaque` stays
-    // alive until libvirt calls `free_sender` with it.
+    // alive until libvirt calls `free_sink` with it.
     let id = unsafe {
         sys::virConnectDomainEventRegisterAny(
             conn.as_ptr(),
@@ -326,13 +347,13 @@ pub fn subscribe_lifecycle(
             sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE as c_int,
             Some(generic),
             opaque,
-            Some(free_sender),
+            Some(free_sink),
         )
     };
     if id < 0 {
         let err = VirtError::last_error();
         // SAFETY: registration failed, so libvirt did not take ownership of `opaque`.
-        unsafe { free_sender(opaque) };
+        unsafe { free_sink(opaque) };
         return Err(err);
     }
     Ok(Subscription { callback_id: id })

@@ -79,6 +79,9 @@ pub fn domain_facts(dom: Domain) -> Result<Option<DomainFacts>, BackendError> {
 pub fn domains(s: &Session) -> Result<Vec<DomainFacts>, BackendError> {
     let mut out = Vec::new();
     for dom in lv(s.conn.list_all_domains(0))? {
+        // Each domain's answers count: a listing of many domains is stuck only when one call
+        // does not answer in time.
+        s.answered();
         if let Some(facts) = domain_facts(dom)? {
             out.push(facts);
         }
@@ -123,6 +126,7 @@ impl Storage {
             let mut volumes = Vec::new();
             if active {
                 for vol in lv(pool.list_all_volumes(0))? {
+                    s.answered();
                     let info = lv(vol.info())?;
                     let parsed = vol
                         .xml_desc(0)
@@ -232,6 +236,7 @@ pub fn leases_of(net: &VirtNetwork) -> Result<Vec<RawLease>, String> {
 pub fn all_leases(s: &Session) -> Result<LeaseMap, BackendError> {
     let mut map = LeaseMap::new();
     for net in lv(s.conn.list_all_networks(0))? {
+        s.answered();
         map.insert(lv(net.name())?, leases_of(&net));
     }
     Ok(map)

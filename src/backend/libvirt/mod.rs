@@ -1,7 +1,12 @@
 //! The libvirt backend: a local or remote hypervisor through one libvirt connection.
 //!
-//! All libvirt calls run on one dedicated thread ([`thread`]); the async [`Backend`] methods only
-//! send jobs there and await the answers, so no tokio worker ever blocks on libvirt.
+//! libvirt calls run on dedicated threads ([`thread`]); the async [`Backend`] methods only send
+//! jobs there and await the answers, each within a deadline, so no tokio worker ever blocks on
+//! libvirt and a daemon that stops answering does not freeze the console. Three connections:
+//! the main one (listings, details, quick actions, lifecycle events), the monitor's (so a stuck
+//! listing never stops the charts, and the reverse) and one for long mutations (a managed save
+//! must not hold up listings); on `test:` URIs the three are one (see
+//! [`thread::shares_one_connection`]).
 
 mod detail;
 mod error;
@@ -24,7 +29,7 @@ use crate::backend::{
 use crate::model::{Flavor, HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
 pub use ffi::{DomainStats, StatValue};
-use thread::ConnectionThread;
+use thread::{ConnectionThread, Deadline};
 
 /// How to reach the hypervisor and what to show.
 #[derive(Clone, Debug)]
@@ -41,21 +46,49 @@ pub struct LibvirtOptions {
 
 pub struct LibvirtBackend {
     opts: Arc<LibvirtOptions>,
-    thread: ConnectionThread,
+    /// Listings, details, quick actions; registers for lifecycle events.
+    main: Arc<ConnectionThread>,
+    /// Statistics for the monitor.
+    monitor: Arc<ConnectionThread>,
+    /// Mutations that may take minutes.
+    slow: Arc<ConnectionThread>,
     events: Mutex<mpsc::UnboundedReceiver<String>>,
     stats: Arc<stats::StatsState>,
 }
 
 impl LibvirtBackend {
-    /// Start the connection thread and open the connection. Blocks until libvirt answered; a
-    /// failed first open is returned with libvirt's message.
+    /// Start the connection thread and open the main connection. Blocks until libvirt answered,
+    /// at most [`thread::OPEN_DEADLINE`]; a failed first open is returned with libvirt's message.
+    /// The other connections open with their first call.
     pub fn connect(opts: LibvirtOptions) -> Result<LibvirtBackend, BackendError> {
         let opts = Arc::new(opts);
         let (tx, rx) = mpsc::unbounded_channel();
-        let thread = ConnectionThread::start(Arc::clone(&opts), tx)?;
+        let main = Arc::new(ConnectionThread::start(
+            Arc::clone(&opts),
+            Some(tx),
+            "libvirt",
+        )?);
+        let (monitor, slow) = if thread::shares_one_connection(&opts.uri) {
+            (Arc::clone(&main), Arc::clone(&main))
+        } else {
+            (
+                Arc::new(ConnectionThread::lazy(
+                    Arc::clone(&opts),
+                    None,
+                    "libvirt-monitor",
+                )),
+                Arc::new(ConnectionThread::lazy(
+                    Arc::clone(&opts),
+                    None,
+                    "libvirt-slow",
+                )),
+            )
+        };
         Ok(LibvirtBackend {
             opts,
-            thread,
+            main,
+            monitor,
+            slow,
             events: Mutex::new(rx),
             stats: Arc::new(stats::StatsState::default()),
         })
@@ -68,8 +101,10 @@ impl LibvirtBackend {
     /// Bulk statistics of every domain (`virConnectGetAllDomainStats`); `groups` is a
     /// `VIR_DOMAIN_STATS_*` mask, 0 for all the driver has.
     pub async fn domain_stats(&self, groups: u32) -> Result<Vec<DomainStats>, BackendError> {
-        self.thread
-            .call(move |s| thread::lv(ffi::all_domain_stats(&s.conn, groups, 0)))
+        self.monitor
+            .call("reading domain statistics", move |s| {
+                stats::without_waiting(|flags| ffi::all_domain_stats(&s.conn, groups, flags), 0)
+            })
             .await
     }
 
@@ -80,6 +115,23 @@ impl LibvirtBackend {
             Ok(())
         }
     }
+}
+
+/// Actions that may take long on a healthy daemon: they run on their own connection with
+/// [`Deadline::LONG`], so they show as running and never hold up listings.
+fn takes_long(action: &InstanceAction) -> bool {
+    matches!(
+        action,
+        // A start may restore a managed save image; a save writes the guest's memory out; a
+        // snapshot of a running guest does too; a destroy waits for QEMU to die; a delete may
+        // remove volumes.
+        InstanceAction::Start
+            | InstanceAction::Restore
+            | InstanceAction::Suspend
+            | InstanceAction::Snapshot { .. }
+            | InstanceAction::ForceOff
+            | InstanceAction::Delete { .. }
+    )
 }
 
 impl Backend for LibvirtBackend {
@@ -99,12 +151,19 @@ impl Backend for LibvirtBackend {
     }
 
     async fn host_info(&self) -> Result<HostInfo, BackendError> {
-        self.thread.call(inventory::host_info).await
+        self.main
+            .call_with(
+                Deadline::HOST,
+                "reading the host's facts",
+                inventory::host_info,
+            )
+            .await
     }
 
     async fn list(&self, kind: ResourceKind) -> Result<Listing, BackendError> {
-        self.thread
-            .call(move |s| {
+        let what = format!("listing {}", kind.command_name());
+        self.main
+            .call_with(Deadline::LISTING, &what, move |s| {
                 Ok(match kind {
                     ResourceKind::Overview => Listing::Overview(Box::new(inventory::overview(s)?)),
                     ResourceKind::Instances => Listing::Instances(inventory::instances(s)?),
@@ -130,8 +189,12 @@ impl Backend for LibvirtBackend {
 
     async fn instance_detail(&self, id: &str) -> Result<InstanceDetail, BackendError> {
         let id = id.to_string();
-        self.thread
-            .call(move |s| detail::instance_detail(s, &id))
+        self.main
+            .call_with(
+                Deadline::LISTING,
+                "reading an instance's details",
+                move |s| detail::instance_detail(s, &id),
+            )
             .await
     }
 
@@ -139,15 +202,22 @@ impl Backend for LibvirtBackend {
         self.refuse_if_readonly()?;
         let id = id.to_string();
         let action = action.clone();
-        self.thread
-            .call(move |s| operations::perform(s, &id, &action))
-            .await
+        let long = takes_long(&action);
+        let what = format!("the {} action", action.id());
+        let perform = move |s: &thread::Session| operations::perform(s, &id, &action);
+        if long {
+            self.slow.call_with(Deadline::LONG, &what, perform).await
+        } else {
+            self.main.call(&what, perform).await
+        }
     }
 
     async fn editable_document(&self, id: &str) -> Result<String, BackendError> {
         let id = id.to_string();
-        self.thread
-            .call(move |s| operations::editable_document(s, &id))
+        self.main
+            .call("reading the domain XML", move |s| {
+                operations::editable_document(s, &id)
+            })
             .await
     }
 
@@ -155,8 +225,11 @@ impl Backend for LibvirtBackend {
         self.refuse_if_readonly()?;
         let id = id.to_string();
         let document = document.to_string();
-        self.thread
-            .call(move |s| operations::redefine(s, &id, &document))
+        // A define on a daemon that has not probed QEMU yet takes seconds.
+        self.slow
+            .call_with(Deadline::LONG, "defining the domain", move |s| {
+                operations::redefine(s, &id, &document)
+            })
             .await
     }
 
@@ -172,13 +245,20 @@ impl Backend for LibvirtBackend {
     }
 
     async fn connection_state(&self) -> ConnectionState {
-        self.thread.state()
+        // The first connection in trouble speaks for all.
+        [&self.main, &self.monitor, &self.slow]
+            .into_iter()
+            .map(|lane| lane.state())
+            .find(|state| *state != ConnectionState::Connected)
+            .unwrap_or(ConnectionState::Connected)
     }
 
     async fn sample_stats(&self, focus: Vec<String>) -> Result<StatsSample, BackendError> {
         let state = Arc::clone(&self.stats);
-        self.thread
-            .call(move |s| stats::sample(s, &state, &focus))
+        self.monitor
+            .call("reading statistics", move |s| {
+                stats::sample(s, &state, &focus)
+            })
             .await
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use virt::domain::Domain;
 use virt::sys;
 
+use super::error::is_unsupported;
 use super::ffi::{self, Key, StatRef};
 use super::thread::{Session, lv};
 use super::xml;
@@ -201,16 +202,28 @@ fn has_counters(c: &InstanceCounters) -> bool {
     c.cpu_time_ns.is_some() || c.memory.is_some() || !c.vcpu_time_ns.is_empty()
 }
 
+/// A bulk statistics call with `flags` plus NOWAIT: a domain busy with another job (a migration,
+/// a hung QEMU monitor) is reported with what libvirt has at hand instead of holding the whole
+/// call. Daemons older than 4.5 do not know the flag; they are asked again without it.
+pub fn without_waiting<T>(
+    fetch: impl Fn(u32) -> Result<T, virt::error::Error>,
+    flags: u32,
+) -> Result<T, BackendError> {
+    match fetch(flags | sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT) {
+        Err(e) if is_unsupported(&e) => lv(fetch(flags)),
+        other => lv(other),
+    }
+}
+
 pub fn sample(
     s: &Session,
     state: &StatsState,
     focus: &[String],
 ) -> Result<StatsSample, BackendError> {
-    let records = lv(ffi::DomainStatsList::fetch(
-        &s.conn,
-        GROUPS,
+    let records = without_waiting(
+        |flags| ffi::DomainStatsList::fetch(&s.conn, GROUPS, flags),
         sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
-    ))?;
+    )?;
     let mut parsed = records.read(|id, params| counters_from_params(id, params));
     s.drop_after_reply(records);
     let bulk = parsed.is_empty() || parsed.iter().any(has_counters);
@@ -443,6 +456,42 @@ fn host(s: &Session, state: &StatsState, test_driver: bool) -> HostCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_calls_do_not_wait_for_busy_domains_and_old_daemons_are_asked_without_it() {
+        let flags = std::cell::RefCell::new(Vec::new());
+        let answered = without_waiting(
+            |f| {
+                flags.borrow_mut().push(f);
+                Ok(f)
+            },
+            sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
+        );
+        let nowait = sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
+        assert_eq!(nowait, 1 << 29);
+        let active = sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE;
+        assert_eq!(answered, Ok(active | nowait));
+        assert_eq!(*flags.borrow(), vec![active | nowait]);
+
+        // A real "not supported" error from the test driver stands for a daemon that does not
+        // know the flag.
+        let conn = virt::connect::Connect::open(Some("test:///default")).expect("opens");
+        flags.borrow_mut().clear();
+        let retried = without_waiting(
+            |f| {
+                flags.borrow_mut().push(f);
+                if f & nowait != 0 {
+                    ffi::node_memory_stats(&conn).map(|_| 0)
+                } else {
+                    Ok(f)
+                }
+            },
+            active,
+        );
+        assert_eq!(retried, Ok(active));
+        assert_eq!(*flags.borrow(), vec![active | nowait, active]);
+        let _ = ffi::close_connection(conn);
+    }
 
     /// Counters from `(key, value)` pairs, with keys stored as libvirt stores them.
     fn counters(pairs: &[(&'static str, StatRef<'static>)]) -> InstanceCounters {
