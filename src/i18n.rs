@@ -259,7 +259,7 @@ catalogue! {
     ConsoleNone => "This instance has no graphics or serial console.", "此云主机没有图形或串行控制台。";
     ConsoleNotRunning => "(available while the instance runs)", "(云主机运行时可用)";
     ConsoleLog => "Console log:", "控制台日志:";
-    ConsoleUrlReadOnly => "not fetched in read-only mode (creating one opens a console session)", "只读模式下不获取 (获取会创建控制台会话)";
+    ConsoleUrlReadOnly => "not fetched in read-only mode", "只读模式下不获取";
     ConsoleUrlTokenHint => "t: show / hide the token", "t: 显示 / 隐藏令牌";
     ConsoleHintClose => "Esc: close", "Esc: 关闭";
     ConsoleHint => "Enter: attach to the serial console (Ctrl-] detaches)    Esc: close", "回车: 连接串行控制台 (Ctrl-] 断开)    Esc: 关闭";

@@ -284,9 +284,26 @@ async fn read_body(
             body.extend_from_slice(&chunk[..room]);
             break;
         }
+        grow_within(&mut body, chunk.len(), limit);
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Make room for `more` bytes, doubling as `Vec` does but never past `limit`: a body just
+/// under the cap must not leave a buffer of twice the cap behind.
+fn grow_within(body: &mut Vec<u8>, more: usize, limit: u64) {
+    let needed = body.len().saturating_add(more);
+    if needed <= body.capacity() {
+        return;
+    }
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let target = body
+        .capacity()
+        .saturating_mul(2)
+        .max(needed)
+        .min(limit.max(needed));
+    body.reserve_exact(target - body.len());
 }
 
 fn build_client(
@@ -962,5 +979,17 @@ mod tests {
         assert_eq!(size_label(256 * 1024 * 1024), "256 MiB");
         assert_eq!(size_label(64 * 1024), "64 KiB");
         assert_eq!(size_label(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn a_body_buffer_never_grows_past_the_limit() {
+        let limit = 1000;
+        let mut body = Vec::new();
+        for _ in 0..33 {
+            grow_within(&mut body, 30, limit);
+            body.extend_from_slice(&[0; 30]);
+        }
+        assert_eq!(body.len(), 990);
+        assert!(body.capacity() <= 1000, "{}", body.capacity());
     }
 }
