@@ -251,7 +251,7 @@ enum Overflow {
 }
 
 /// Read a body chunk by chunk, stopping as soon as it passes `limit`: a hostile or broken
-/// cloud must not make yun hold an unbounded body in memory. One buffer, no copy.
+/// cloud must not make yun hold an unbounded body in memory.
 async fn read_body(
     mut resp: Response,
     limit: u64,
@@ -269,41 +269,85 @@ async fn read_body(
     if overflow == Overflow::Fail && announced.is_some_and(|n| n > limit) {
         return Err(too_big());
     }
-    let capacity = announced.unwrap_or(0).min(limit);
-    let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let mut body = BodySink::new(announced.map(|n| n.min(limit)));
     while let Some(chunk) = resp
         .chunk()
         .await
         .map_err(|e| transport_error(service, url, &e))?
     {
-        let room = usize::try_from(limit.saturating_sub(body.len() as u64)).unwrap_or(usize::MAX);
+        let room = usize::try_from(limit.saturating_sub(body.len)).unwrap_or(usize::MAX);
         if chunk.len() > room {
             if overflow == Overflow::Fail {
                 return Err(too_big());
             }
-            body.extend_from_slice(&chunk[..room]);
+            body.push(&chunk[..room]);
             break;
         }
-        grow_within(&mut body, chunk.len(), limit);
-        body.extend_from_slice(&chunk);
+        body.push(&chunk);
     }
-    Ok(body)
+    Ok(body.finish())
 }
 
-/// Make room for `more` bytes, doubling as `Vec` does but never past `limit`: a body just
-/// under the cap must not leave a buffer of twice the cap behind.
-fn grow_within(body: &mut Vec<u8>, more: usize, limit: u64) {
-    let needed = body.len().saturating_add(more);
-    if needed <= body.capacity() {
-        return;
+/// A body being read. With a `Content-Length` it goes straight into one buffer of that size.
+/// Without one it goes into blocks, joined once at the end: a growing `Vec` would hold the old
+/// and the new buffer at each doubling, so a body cut off at the cap would cost up to three
+/// times the cap; blocks cost the cap.
+struct BodySink {
+    /// Sized from `Content-Length`; never reallocated.
+    sized: Vec<u8>,
+    blocks: Vec<Vec<u8>>,
+    len: u64,
+}
+
+const FIRST_BLOCK: usize = 64 * 1024;
+const BLOCK: usize = 1024 * 1024;
+
+impl BodySink {
+    fn new(announced: Option<u64>) -> Self {
+        let sized = announced.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+        Self {
+            sized: Vec::with_capacity(sized),
+            blocks: Vec::new(),
+            len: 0,
+        }
     }
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let target = body
-        .capacity()
-        .saturating_mul(2)
-        .max(needed)
-        .min(limit.max(needed));
-    body.reserve_exact(target - body.len());
+
+    fn push(&mut self, mut data: &[u8]) {
+        self.len += data.len() as u64;
+        if self.blocks.is_empty() {
+            let n = (self.sized.capacity() - self.sized.len()).min(data.len());
+            self.sized.extend_from_slice(&data[..n]);
+            data = &data[n..];
+        }
+        while !data.is_empty() {
+            let full = self.blocks.last().is_none_or(|b| b.len() == b.capacity());
+            if full {
+                let size = if self.blocks.is_empty() {
+                    FIRST_BLOCK
+                } else {
+                    BLOCK
+                };
+                self.blocks.push(Vec::with_capacity(size));
+            }
+            if let Some(block) = self.blocks.last_mut() {
+                let n = (block.capacity() - block.len()).min(data.len());
+                block.extend_from_slice(&data[..n]);
+                data = &data[n..];
+            }
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        if self.blocks.is_empty() {
+            return self.sized;
+        }
+        let mut out = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
+        out.extend_from_slice(&self.sized);
+        for block in self.blocks {
+            out.extend_from_slice(&block);
+        }
+        out
+    }
 }
 
 fn build_client(
@@ -982,14 +1026,21 @@ mod tests {
     }
 
     #[test]
-    fn a_body_buffer_never_grows_past_the_limit() {
-        let limit = 1000;
-        let mut body = Vec::new();
-        for _ in 0..33 {
-            grow_within(&mut body, 30, limit);
-            body.extend_from_slice(&[0; 30]);
+    fn bodies_are_gathered_whole_with_or_without_a_length() {
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        for announced in [None, Some(3_000_000), Some(10)] {
+            let mut sink = BodySink::new(announced);
+            for piece in data.chunks(70_001) {
+                sink.push(piece);
+            }
+            assert_eq!(sink.len, 3_000_000);
+            let body = sink.finish();
+            assert_eq!(body, data, "{announced:?}");
         }
-        assert_eq!(body.len(), 990);
-        assert!(body.capacity() <= 1000, "{}", body.capacity());
+        let mut sized = BodySink::new(Some(5));
+        sized.push(b"hello");
+        assert!(sized.blocks.is_empty());
+        assert_eq!(sized.finish(), b"hello");
+        assert!(BodySink::new(None).finish().is_empty());
     }
 }
