@@ -230,6 +230,7 @@ catalogue! {
     KeyAutostart => "toggle autostart", "切换自动启动";
     KeyStatsColumns => "CPU and memory columns", "CPU和内存列";
     KeyLock => "lock / unlock", "锁定 / 解锁";
+    KeyRevealToken => "console view: show / hide the URL's token", "控制台窗口: 显示 / 隐藏URL中的令牌";
     PromptSnapshot => "Name of the snapshot of “{name}”:", "云主机“{name}”的快照名称:";
     PromptRename => "New name for “{name}”:", "云主机“{name}”的新名称:";
     PromptMetadata => "Metadata for “{name}” (key=value, separated by spaces):", "云主机“{name}”的元数据 (key=value, 空格分隔):";
@@ -258,6 +259,8 @@ catalogue! {
     ConsoleNone => "This instance has no graphics or serial console.", "此云主机没有图形或串行控制台。";
     ConsoleNotRunning => "(available while the instance runs)", "(云主机运行时可用)";
     ConsoleLog => "Console log:", "控制台日志:";
+    ConsoleUrlReadOnly => "not fetched in read-only mode", "只读模式下不获取";
+    ConsoleUrlTokenHint => "t: show / hide the token", "t: 显示 / 隐藏令牌";
     ConsoleHintClose => "Esc: close", "Esc: 关闭";
     ConsoleHint => "Enter: attach to the serial console (Ctrl-] detaches)    Esc: close", "回车: 连接串行控制台 (Ctrl-] 断开)    Esc: 关闭";
     EditFailedTitle => "Edit failed", "编辑失败";

@@ -36,6 +36,10 @@ fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effe
                     let result = b.instance_detail(&id).await;
                     BackendEvent::Detail { id, result }
                 }
+                BackendRequest::ConsoleUrl { id } => {
+                    let result = b.console_url(&id).await;
+                    BackendEvent::ConsoleUrl { id, result }
+                }
                 BackendRequest::Perform { id, name, action } => {
                     let result = b.perform(&id, &action).await;
                     BackendEvent::ActionFinished {

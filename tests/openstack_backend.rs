@@ -840,7 +840,7 @@ async fn failure_404_with_message() {
 }
 
 #[tokio::test]
-async fn failure_503_retry_after_is_retried_once() {
+async fn failure_503_is_retried_then_reported_after_three_tries() {
     let c = cloud("2.104").await;
     fail_once(
         &c,
@@ -851,7 +851,7 @@ async fn failure_503_retry_after_is_retried_once() {
     .await;
     let b = c.backend().await;
     still_works(&b).await;
-    // Twice in a row: the second 503 is reported.
+    // Every time: the third 503 is reported.
     Mock::given(method("GET"))
         .and(path("/compute/v2.1/limits"))
         .respond_with(
@@ -859,7 +859,7 @@ async fn failure_503_retry_after_is_retried_once() {
                 .insert_header("Retry-After", "1")
                 .set_body_string("<html><body><h1>503</h1> Service Unavailable</body></html>"),
         )
-        .expect(2)
+        .expect(3)
         .mount(&c.server)
         .await;
     paged(

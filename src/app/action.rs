@@ -35,6 +35,8 @@ pub enum Action {
     ToggleAutostart,
     Instance(InstanceAction),
     Console,
+    /// In the console view: show or hide the browser console URL's access token.
+    RevealConsoleToken,
     Edit,
     /// Open the monitor pane (监控) of the selected instance.
     Monitor,

@@ -229,6 +229,13 @@ fn default_bindings() -> Vec<Binding> {
         bind(&[k('c')], Action::Console, Msg::ActConsole, Instances).hinted(),
         bind(&[k('m')], Action::Monitor, Msg::ActMonitor, Instances).hinted(),
         bind(
+            &[k('t')],
+            Action::RevealConsoleToken,
+            Msg::KeyRevealToken,
+            Instances,
+        )
+        .cloud(),
+        bind(
             &[k('%')],
             Action::ToggleStatsColumns,
             Msg::KeyStatsColumns,

@@ -44,6 +44,40 @@ pub struct RunningTask {
     pub from_status: String,
 }
 
+/// The browser console URL of the console view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsoleUrl {
+    /// The backend has none to ask for (a libvirt host lists its graphics in the detail).
+    NotAsked,
+    Loading,
+    Ready(String),
+    /// Not available, with the reason (read-only mode, the cloud's answer).
+    Failed(String),
+}
+
+/// The URL with its access token (`token=…`, else the whole query) replaced by `••••••`.
+pub fn mask_console_token(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let mut masked = false;
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("token") || k.ends_with("token") => {
+                masked = true;
+                format!("{k}=••••••")
+            }
+            _ => p.to_string(),
+        })
+        .collect();
+    if masked {
+        format!("{base}?{}", parts.join("&"))
+    } else {
+        format!("{base}?••••••")
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Popup {
     Help {
@@ -55,8 +89,13 @@ pub enum Popup {
         action: InstanceAction,
     },
     Console {
+        id: String,
         name: String,
         detail: Box<Option<InstanceDetail>>,
+        /// The browser console URL (a cloud's noVNC), asked for when the view opens.
+        url: ConsoleUrl,
+        /// The URL's access token is shown (masked until the user asks).
+        revealed: bool,
     },
     EditFailed {
         id: String,
@@ -515,5 +554,24 @@ impl AppState {
         } else {
             normal
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_console_token;
+
+    #[test]
+    fn console_tokens_are_masked() {
+        assert_eq!(
+            mask_console_token("http://h:6080/vnc_lite.html?token=abc&title=x"),
+            "http://h:6080/vnc_lite.html?token=••••••&title=x"
+        );
+        // Older nova puts the token inside an encoded `path`: the whole query goes.
+        assert_eq!(
+            mask_console_token("http://h:6080/vnc_auto.html?path=%3Ftoken%3Dabc"),
+            "http://h:6080/vnc_auto.html?••••••"
+        );
+        assert_eq!(mask_console_token("http://h/plain"), "http://h/plain");
     }
 }

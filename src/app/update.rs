@@ -8,7 +8,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use tui_input::backend::crossterm::EventHandler;
 
 use crate::app::action::{Action, Effect};
-use crate::app::state::{AppState, DetailView, InputMode, Level, Popup, RunningTask};
+use crate::app::keymap::Context;
+use crate::app::state::{AppState, ConsoleUrl, DetailView, InputMode, Level, Popup, RunningTask};
 use crate::backend::{BackendError, BackendEvent, BackendRequest, ConnectionState, InstanceAction};
 use crate::i18n::{self, Msg, tab_title};
 use crate::model::{InstanceStatus, ResourceKind};
@@ -205,6 +206,8 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             }
             effects
         }
+        // Only meaningful inside the console view, which handles it itself.
+        Action::RevealConsoleToken => Vec::new(),
         Action::Monitor => {
             let Some(id) = state.selected_instance().map(|i| i.id.clone()) else {
                 let msg = state.t(Msg::StatusSelectInstance);
@@ -321,11 +324,31 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
                 return Vec::new();
             };
             let (id, name) = (inst.id.clone(), inst.name.clone());
+            // A cloud's browser console URL is asked for here only: creating it is a POST that
+            // opens a console session, which read-only mode never sends.
+            let cloud = matches!(
+                state.caps.command_style,
+                crate::backend::CommandStyle::OpenStack { .. }
+            );
+            let url = match (cloud, state.caps.readonly) {
+                (false, _) => ConsoleUrl::NotAsked,
+                (true, true) => ConsoleUrl::Failed(state.t(Msg::ConsoleUrlReadOnly).to_string()),
+                (true, false) => ConsoleUrl::Loading,
+            };
+            let mut effects = vec![Effect::Request(BackendRequest::Detail { id: id.clone() })];
+            if url == ConsoleUrl::Loading {
+                effects.push(Effect::Request(BackendRequest::ConsoleUrl {
+                    id: id.clone(),
+                }));
+            }
             state.popup = Some(Popup::Console {
+                id,
                 name,
                 detail: Box::new(None),
+                url,
+                revealed: false,
             });
-            vec![Effect::Request(BackendRequest::Detail { id })]
+            effects
         }
         // A cloud has no document to edit: its edit (编辑) is the name.
         Action::Edit if !state.caps.edit && !state.caps.readonly => {
@@ -642,7 +665,24 @@ fn popup_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {}
             _ => state.popup = Some(Popup::Confirm { id, name, action }),
         },
-        Popup::Console { name, detail } => match key.code {
+        Popup::Console {
+            id,
+            name,
+            detail,
+            url,
+            revealed,
+        } => match key.code {
+            _ if state.keymap.lookup(&key, &[Context::Instances])
+                == Some(&Action::RevealConsoleToken) =>
+            {
+                state.popup = Some(Popup::Console {
+                    id,
+                    name,
+                    detail,
+                    url,
+                    revealed: !revealed,
+                });
+            }
             KeyCode::Enter => {
                 let running = state
                     .data
@@ -662,12 +702,26 @@ fn popup_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                     _ => {
                         let msg = state.t(Msg::ConsoleNotRunning);
                         state.set_status(Level::Warning, msg);
-                        state.popup = Some(Popup::Console { name, detail });
+                        state.popup = Some(Popup::Console {
+                            id,
+                            name,
+                            detail,
+                            url,
+                            revealed,
+                        });
                     }
                 }
             }
             KeyCode::Esc | KeyCode::Char('q' | 'c') => {}
-            _ => state.popup = Some(Popup::Console { name, detail }),
+            _ => {
+                state.popup = Some(Popup::Console {
+                    id,
+                    name,
+                    detail,
+                    url,
+                    revealed,
+                });
+            }
         },
         Popup::Prompt {
             id,
@@ -1004,6 +1058,16 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                     }
                     state.set_status(Level::Error, msg);
                 }
+            }
+        }
+        BackendEvent::ConsoleUrl { id, result } => {
+            if let Some(Popup::Console { id: shown, url, .. }) = &mut state.popup
+                && *shown == id
+            {
+                *url = match result {
+                    Ok(u) => ConsoleUrl::Ready(u),
+                    Err(e) => ConsoleUrl::Failed(e.to_string()),
+                };
             }
         }
         BackendEvent::Detail { id, result } => {

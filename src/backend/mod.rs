@@ -110,6 +110,17 @@ pub trait Backend: Send + Sync + 'static {
         id: &str,
     ) -> impl Future<Output = Result<InstanceDetail, BackendError>> + Send;
 
+    /// A browser console URL for the instance, fetched only when the user asks for it (on a
+    /// cloud, asking creates a console session with an access token).
+    fn console_url(&self, id: &str) -> impl Future<Output = Result<String, BackendError>> + Send {
+        let _ = id;
+        async {
+            Err(BackendError::Unsupported(
+                "a browser console URL here".into(),
+            ))
+        }
+    }
+
     fn perform(
         &self,
         id: &str,

@@ -24,6 +24,10 @@ pub enum BackendRequest {
     Detail {
         id: String,
     },
+    /// The browser console URL, asked for by the console view.
+    ConsoleUrl {
+        id: String,
+    },
     Perform {
         id: String,
         name: String,
@@ -56,6 +60,10 @@ pub enum BackendEvent {
     Detail {
         id: String,
         result: Result<InstanceDetail, BackendError>,
+    },
+    ConsoleUrl {
+        id: String,
+        result: Result<String, BackendError>,
     },
     ActionFinished {
         id: String,
@@ -236,6 +244,10 @@ async fn execute<B: Backend>(
         BackendRequest::Detail { id } => {
             let result = backend.instance_detail(&id).await;
             (BackendEvent::Detail { id, result }, Done::Other)
+        }
+        BackendRequest::ConsoleUrl { id } => {
+            let result = backend.console_url(&id).await;
+            (BackendEvent::ConsoleUrl { id, result }, Done::Other)
         }
         BackendRequest::Perform { id, name, action } => {
             tracing::info!(instance = %name, action = action.id(), "performing action");

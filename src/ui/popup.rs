@@ -82,12 +82,45 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             )));
             (Msg::ConfirmTitle.text(lang).to_string(), lines, 76, 0)
         }
-        Popup::Console { name, detail } => {
+        Popup::Console {
+            name,
+            detail,
+            url,
+            revealed,
+            ..
+        } => {
+            use crate::app::state::ConsoleUrl;
             let mut lines = Vec::new();
+            if *url != ConsoleUrl::NotAsked {
+                lines.push(Line::from(Span::styled(
+                    Msg::ConsoleGraphics.text(lang),
+                    theme.muted(),
+                )));
+                let shown = match url {
+                    ConsoleUrl::Ready(u) if *revealed => u.clone(),
+                    ConsoleUrl::Ready(u) => crate::app::state::mask_console_token(u),
+                    ConsoleUrl::Failed(reason) => reason.clone(),
+                    ConsoleUrl::Loading | ConsoleUrl::NotAsked => {
+                        Msg::DetailLoading.text(lang).to_string()
+                    }
+                };
+                lines.push(Line::from(vec![
+                    Span::raw("novnc  "),
+                    Span::styled(shown, Style::default().fg(theme.accent)),
+                ]));
+                if matches!(url, ConsoleUrl::Ready(_)) {
+                    lines.push(Line::from(Span::styled(
+                        Msg::ConsoleUrlTokenHint.text(lang),
+                        theme.muted(),
+                    )));
+                }
+                lines.push(Line::default());
+            }
             match detail.as_ref() {
                 None => lines.push(Line::from(Msg::DetailLoading.text(lang))),
                 Some(d) => {
-                    if d.graphics.is_empty() && d.serials.is_empty() {
+                    if d.graphics.is_empty() && d.serials.is_empty() && *url == ConsoleUrl::NotAsked
+                    {
                         lines.push(Line::from(Msg::ConsoleNone.text(lang)));
                     }
                     if !d.serials.is_empty()

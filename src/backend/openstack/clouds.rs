@@ -157,11 +157,137 @@ pub fn load(cloud: Option<&str>, discovery: &Discovery) -> Result<CloudConfig, S
     }
 }
 
+/// Largest clouds.yaml / secure.yaml read: real ones are a few KiB.
+const MAX_YAML_BYTES: u64 = 1024 * 1024;
+/// Most nodes a YAML document may have once its aliases are expanded. An alias is a reference,
+/// but deserializing copies the anchor each time: a small file that reuses a large anchor
+/// thousands of times would otherwise grow to gigabytes.
+const MAX_YAML_NODES: usize = 100_000;
+
 fn read_yaml(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_norway::from_str::<Value>(&text)
-        .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let too_big = || {
+        format!(
+            "{} is larger than {} KiB; a clouds.yaml is a few KiB, refusing to read it",
+            path.display(),
+            MAX_YAML_BYTES / 1024
+        )
+    };
+    if file.metadata().map_err(cannot)?.len() > MAX_YAML_BYTES {
+        return Err(too_big());
+    }
+    let mut text = String::new();
+    file.take(MAX_YAML_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_YAML_BYTES {
+        return Err(too_big());
+    }
+    parse_yaml(&text).map_err(|e| format!("{} {e}", path.display()))
+}
+
+/// Parse YAML into JSON values, refusing documents that expand past [`MAX_YAML_NODES`].
+fn parse_yaml(text: &str) -> Result<Value, String> {
+    use serde::de::DeserializeSeed;
+    let nodes = std::cell::Cell::new(0);
+    let counted = NodeBudget {
+        nodes: &nodes,
+        max: MAX_YAML_NODES,
+    }
+    .deserialize(serde_norway::Deserializer::from_str(text));
+    if let Err(e) = counted {
+        return Err(if nodes.get() > MAX_YAML_NODES {
+            format!(
+                "expands to more than {MAX_YAML_NODES} nodes (its aliases repeat large anchors); refusing it"
+            )
+        } else {
+            format!("is not valid YAML: {e}")
+        });
+    }
+    serde_norway::from_str::<Value>(text).map_err(|e| format!("is not valid YAML: {e}"))
+}
+
+/// Walks a document as the deserializer expands it, counting nodes and stopping at `max`,
+/// without building anything.
+#[derive(Clone, Copy)]
+struct NodeBudget<'a> {
+    nodes: &'a std::cell::Cell<usize>,
+    max: usize,
+}
+
+impl NodeBudget<'_> {
+    fn tick<E: serde::de::Error>(self) -> Result<(), E> {
+        let n = self.nodes.get() + 1;
+        self.nodes.set(n);
+        if n > self.max {
+            return Err(E::custom("too many nodes"));
+        }
+        Ok(())
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for NodeBudget<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! count_scalar {
+    ($($name:ident: $ty:ty),*) => {
+        $(fn $name<E: serde::de::Error>(self, _: $ty) -> Result<(), E> {
+            self.tick()
+        })*
+    };
+}
+
+impl<'de> serde::de::Visitor<'de> for NodeBudget<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    count_scalar!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_i128: i128,
+        visit_u128: u128, visit_f64: f64, visit_str: &str, visit_bytes: &[u8]);
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.tick()
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        self.tick()
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.tick()?;
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.tick()?;
+        while map.next_key_seed(self)?.is_some() {
+            map.next_value_seed(self)?;
+        }
+        Ok(())
+    }
+
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
+        use serde::de::VariantAccess;
+        let ((), variant) = data.variant_seed(self)?;
+        variant.newtype_variant_seed(self)
+    }
 }
 
 /// Merge `over` into `base`, recursively for maps.
@@ -606,5 +732,46 @@ mod tests {
             dirs: vec![],
         };
         assert!(load(None, &d).unwrap_err().contains("saml2"));
+    }
+
+    /// One anchor of 10,000 scalars reused 20,000 times: 180 KB on disk, 200 million nodes
+    /// expanded. Refused quickly, by name, before anything is built.
+    #[test]
+    fn alias_fan_out_is_refused_quickly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clouds.yaml");
+        let anchor = vec!["xxxxxxx"; 10_000].join(", ");
+        let aliases = vec!["*a"; 20_000].join(", ");
+        let text = format!("big: &a [{anchor}]\nclouds:\n  c: {{fan: [{aliases}]}}\n");
+        assert!((150_000..200_000).contains(&text.len()), "{}", text.len());
+        std::fs::write(&path, text).unwrap();
+        let d = Discovery {
+            env: env(&[("OS_CLIENT_CONFIG_FILE", path.to_str().unwrap())]),
+            dirs: vec![],
+        };
+        let start = std::time::Instant::now();
+        let e = load(Some("c"), &d).unwrap_err();
+        assert!(
+            e.contains("clouds.yaml") && e.contains("100000 nodes"),
+            "{e}"
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        // The same anchor used a few times is an ordinary document.
+        assert!(parse_yaml(&format!("a: &a [{anchor}]\nb: [*a, *a, *a]\n")).is_ok());
+    }
+
+    #[test]
+    fn oversized_file_is_refused_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clouds.yaml");
+        let mut text = "clouds:\n  c:\n    auth: {auth_url: http://k}\n".to_string();
+        text.push_str(&format!("# {}\n", "x".repeat(2 * 1024 * 1024)));
+        std::fs::write(&path, text).unwrap();
+        let d = Discovery {
+            env: env(&[("OS_CLIENT_CONFIG_FILE", path.to_str().unwrap())]),
+            dirs: vec![],
+        };
+        let e = load(Some("c"), &d).unwrap_err();
+        assert!(e.contains("larger than 1024 KiB"), "{e}");
     }
 }

@@ -53,12 +53,21 @@ pub struct OpenStackOptions {
     pub all_projects: bool,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
-    /// Longest `Retry-After` honoured (one retry of a 503).
+    /// Longest `Retry-After` honoured when a read is retried.
     pub retry_after_cap: Duration,
+    /// First retry delay of a read without `Retry-After` (doubled per retry, with jitter).
+    pub retry_backoff: Duration,
+    /// Largest response body read (default 256 MiB).
+    pub max_body_bytes: u64,
+    /// Most items one listing may gather across its pages.
+    pub max_list_items: usize,
+    /// Longest time one listing may take across its pages.
+    pub list_deadline: Duration,
 }
 
 impl OpenStackOptions {
     pub fn new(config: CloudConfig, cache_dir: PathBuf) -> Self {
+        let limits = HttpOptions::default();
         Self {
             cloud_name: config.name.clone(),
             config,
@@ -69,6 +78,10 @@ impl OpenStackOptions {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             retry_after_cap: Duration::from_secs(5),
+            retry_backoff: limits.retry_backoff,
+            max_body_bytes: limits.max_body_bytes,
+            max_list_items: limits.max_list_items,
+            list_deadline: limits.list_deadline,
         }
     }
 }
@@ -228,6 +241,11 @@ impl OpenStackBackend {
                 connect_timeout: opts.connect_timeout,
                 request_timeout: opts.request_timeout,
                 retry_after_cap: opts.retry_after_cap,
+                retry_backoff: opts.retry_backoff,
+                max_body_bytes: opts.max_body_bytes,
+                max_list_items: opts.max_list_items,
+                list_deadline: opts.list_deadline,
+                readonly: opts.readonly,
                 cache_dir: (!opts.no_token_cache).then_some(opts.cache_dir),
             },
         )?;
@@ -253,7 +271,8 @@ impl OpenStackBackend {
         })
     }
 
-    /// Certificates are not verified: the header should warn.
+    /// Certificates are not verified, or the password goes over plain http to another
+    /// machine: the header should warn.
     pub fn insecure(&self) -> bool {
         self.session.insecure()
     }
@@ -705,11 +724,7 @@ impl OpenStackBackend {
             hypervisor: format!("OpenStack (compute {}.{})", e.compute_mv.0, e.compute_mv.1),
             library_version: "Keystone v3".into(),
             memory_free: crate::model::Availability::Unavailable("not exposed by the cloud".into()),
-            warnings: if self.insecure() {
-                vec!["TLS certificates NOT verified (verify: false)".into()]
-            } else {
-                Vec::new()
-            },
+            warnings: self.session.insecure_reasons().to_vec(),
             ..HostInfo::default()
         }
     }
@@ -955,20 +970,15 @@ impl OpenStackBackend {
             );
         }
         let document = serde_json::to_string_pretty(&server_json).unwrap_or_default();
-        let (console_log, console_url) = self.console(id, &e).await;
-        let graphics = vec![crate::model::GraphicsInfo {
-            kind: "novnc".into(),
-            uri: console_url.as_ref().ok().cloned(),
-        }];
-        if let Err(reason) = &console_url {
-            extra.push(("console URL".into(), reason.clone()));
-        }
+        // The log is a read; the browser console URL is not fetched here: asking for one
+        // creates a console session with an access token, so only `c` (the console view) does.
+        let console_log = self.console_log(id, &e).await;
         Ok(InstanceDetail {
             id: inst.id.clone(),
             name: inst.name.clone(),
             disks: Vec::new(),
             nics: Vec::new(),
-            graphics,
+            graphics: Vec::new(),
             serials: Vec::new(),
             os: OsInfo::default(),
             autostart: None,
@@ -986,52 +996,29 @@ impl OpenStackBackend {
 }
 
 impl OpenStackBackend {
-    /// The console (控制台): the tail of the console log (`os-getConsoleOutput`) and a browser
-    /// console URL (`remote-consoles`, 2.6+), each with the cloud's reason when unavailable.
-    async fn console(
-        &self,
-        id: &str,
-        e: &Endpoints,
-    ) -> (crate::model::Availability<String>, Result<String, String>) {
+    /// The tail of the console log (控制台日志, `os-getConsoleOutput`), or the cloud's reason.
+    async fn console_log(&self, id: &str, e: &Endpoints) -> crate::model::Availability<String> {
         use crate::model::Availability;
-        let headers = e.compute_headers();
         let action = format!("{}/servers/{id}/action", e.compute);
-        let remote = format!("{}/servers/{id}/remote-consoles", e.compute);
-        let log_body = serde_json::json!({"os-getConsoleOutput": {"length": 40}});
-        let url_body = serde_json::json!({"remote_console": {"protocol": "vnc", "type": "novnc"}});
-        let (log, url) = tokio::join!(
-            self.session.request(
+        let body = serde_json::json!({"os-getConsoleOutput": {"length": 40}});
+        let reply = self
+            .session
+            .request(
                 "compute",
                 reqwest::Method::POST,
                 &action,
-                &headers,
-                Some(&log_body)
-            ),
-            self.session.request(
-                "compute",
-                reqwest::Method::POST,
-                &remote,
-                &headers,
-                Some(&url_body)
+                &e.compute_headers(),
+                Some(&body),
             )
-        );
-        let log = match log.and_then(|r| r.json("compute")) {
+            .await;
+        match reply.and_then(|r| r.json("compute")) {
             Ok(v) => match v.get("output").and_then(Value::as_str) {
                 Some(text) => Availability::Known(text.to_string()),
                 // Some clouds answer `"output": null` for an instance without a log.
                 None => Availability::Unavailable("the cloud returned no console log".into()),
             },
             Err(err) => Availability::Unavailable(err.to_string()),
-        };
-        let url = match url.and_then(|r| r.json("compute")) {
-            Ok(v) => v
-                .pointer("/remote_console/url")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| "the cloud returned no console URL".to_string()),
-            Err(err) => Err(err.to_string()),
-        };
-        (log, url)
+        }
     }
 }
 
@@ -1173,6 +1160,35 @@ impl Backend for OpenStackBackend {
 
     async fn instance_detail(&self, id: &str) -> Result<InstanceDetail, BackendError> {
         let r = self.detail_inner(id).await;
+        self.track(r)
+    }
+
+    /// A noVNC console URL (`remote-consoles`, 2.6+). It carries an access token and creating
+    /// it is a POST, so it is never asked for in read-only mode.
+    async fn console_url(&self, id: &str) -> Result<String, BackendError> {
+        if self.readonly {
+            return Err(BackendError::ReadOnly);
+        }
+        let e = read(&self.endpoints);
+        let url = format!("{}/servers/{id}/remote-consoles", e.compute);
+        let body = serde_json::json!({"remote_console": {"protocol": "vnc", "type": "novnc"}});
+        let reply = self
+            .session
+            .request(
+                "compute",
+                reqwest::Method::POST,
+                &url,
+                &e.compute_headers(),
+                Some(&body),
+            )
+            .await
+            .and_then(|r| r.json("compute"));
+        let r = reply.and_then(|v| {
+            v.pointer("/remote_console/url")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| BackendError::Api("the cloud returned no console URL".into()))
+        });
         self.track(r)
     }
 
