@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::cli::{INTERVAL_RANGE, REFRESH_RANGE};
 use crate::model::Flavor;
 
 /// The documented defaults, shipped as a commented file (a test parses it).
@@ -84,18 +85,94 @@ fn default_flavors() -> Vec<FlavorConfig> {
     ]
 }
 
+/// Ranges of the numeric settings; a value outside is replaced by the default, with a message.
+const SETTLE_RANGE: (u64, u64) = (1, 86_400);
+const WINDOW_RANGE: (u64, u64) = (10, 86_400);
+
+/// Seconds as a `Duration`, kept inside `(min, max)`. `f64::clamp` lets NaN through and
+/// `Duration::from_secs_f64` panics on NaN and huge values, so a non-finite value gives `min`.
+fn seconds_within(secs: f64, (min, max): (f64, f64)) -> Duration {
+    let secs = if secs.is_finite() {
+        secs.clamp(min, max)
+    } else {
+        min
+    };
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs(1))
+}
+
 impl Config {
     pub fn refresh(&self) -> Duration {
-        // Clamp so a typo such as 0 cannot turn the refresh into a busy loop.
-        Duration::from_secs_f64(self.refresh_secs.clamp(0.5, 3600.0))
+        // Clamped so a typo such as 0 cannot turn the refresh into a busy loop.
+        seconds_within(self.refresh_secs, REFRESH_RANGE)
     }
 
     pub fn monitor_interval(&self) -> Duration {
-        Duration::from_secs_f64(self.monitor_interval_secs.clamp(0.2, 3600.0))
+        seconds_within(self.monitor_interval_secs, INTERVAL_RANGE)
     }
 
     pub fn monitor_window(&self) -> Duration {
-        Duration::from_secs(self.monitor_window_secs.clamp(10, 86_400))
+        Duration::from_secs(
+            self.monitor_window_secs
+                .clamp(WINDOW_RANGE.0, WINDOW_RANGE.1),
+        )
+    }
+
+    pub fn settle_timeout(&self) -> Duration {
+        Duration::from_secs(
+            self.settle_timeout_secs
+                .clamp(SETTLE_RANGE.0, SETTLE_RANGE.1),
+        )
+    }
+
+    /// Replace every numeric setting outside its range (NaN, infinities, negatives, huge
+    /// values) by its default; one message per setting replaced, naming the file and key.
+    fn check_ranges(&mut self, file: &Path) -> Vec<String> {
+        let defaults = Self::default();
+        let mut messages = Vec::new();
+        let mut report = |key: &str, value: String, range: String, default: String| {
+            messages.push(format!(
+                "{}: key `{key}` = {value} is out of range ({range}); using the default {default}",
+                file.display()
+            ));
+        };
+        let float_ok = |v: f64, (min, max): (f64, f64)| v.is_finite() && (min..=max).contains(&v);
+        if !float_ok(self.refresh_secs, REFRESH_RANGE) {
+            report(
+                "refresh_secs",
+                self.refresh_secs.to_string(),
+                format!("{} to {}", REFRESH_RANGE.0, REFRESH_RANGE.1),
+                defaults.refresh_secs.to_string(),
+            );
+            self.refresh_secs = defaults.refresh_secs;
+        }
+        if !float_ok(self.monitor_interval_secs, INTERVAL_RANGE) {
+            report(
+                "monitor_interval_secs",
+                self.monitor_interval_secs.to_string(),
+                format!("{} to {}", INTERVAL_RANGE.0, INTERVAL_RANGE.1),
+                defaults.monitor_interval_secs.to_string(),
+            );
+            self.monitor_interval_secs = defaults.monitor_interval_secs;
+        }
+        if !(WINDOW_RANGE.0..=WINDOW_RANGE.1).contains(&self.monitor_window_secs) {
+            report(
+                "monitor_window_secs",
+                self.monitor_window_secs.to_string(),
+                format!("{} to {}", WINDOW_RANGE.0, WINDOW_RANGE.1),
+                defaults.monitor_window_secs.to_string(),
+            );
+            self.monitor_window_secs = defaults.monitor_window_secs;
+        }
+        if !(SETTLE_RANGE.0..=SETTLE_RANGE.1).contains(&self.settle_timeout_secs) {
+            report(
+                "settle_timeout_secs",
+                self.settle_timeout_secs.to_string(),
+                format!("{} to {}", SETTLE_RANGE.0, SETTLE_RANGE.1),
+                defaults.settle_timeout_secs.to_string(),
+            );
+            self.settle_timeout_secs = defaults.settle_timeout_secs;
+        }
+        messages
     }
 
     pub fn flavors(&self) -> Vec<Flavor> {
@@ -127,7 +204,10 @@ impl Config {
         let path = dir.join("config.toml");
         match std::fs::read_to_string(&path) {
             Ok(text) => match Self::parse(&text, &path) {
-                Ok(config) => (config, None),
+                Ok(mut config) => {
+                    let messages = config.check_ranges(&path);
+                    (config, (!messages.is_empty()).then(|| messages.join("; ")))
+                }
                 Err(message) => (Self::default(), Some(message)),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
@@ -245,6 +325,76 @@ mod tests {
         let err = err.unwrap();
         assert!(err.contains("line 1"), "{err}");
         assert!(err.contains("refesh_secs"), "{err}");
+    }
+
+    fn load_text(text: &str) -> (Config, Option<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), text).unwrap();
+        Config::load(dir.path())
+    }
+
+    #[test]
+    fn non_finite_and_out_of_range_seconds_fall_back_to_the_defaults_with_a_message() {
+        for key in ["refresh_secs", "monitor_interval_secs"] {
+            for value in ["nan", "inf", "-inf", "-1.0", "0.0", "1e300"] {
+                let (config, err) = load_text(&format!("{key} = {value}\n"));
+                assert_eq!(config, Config::default(), "{key} = {value}");
+                let err = err.unwrap_or_else(|| panic!("no message for {key} = {value}"));
+                assert!(err.contains("config.toml: key `"), "{err}");
+                assert!(err.contains(key), "{err}");
+                assert!(err.contains("using the default"), "{err}");
+                // The durations are computed without panicking.
+                let _ = (config.refresh(), config.monitor_interval());
+            }
+        }
+        for key in ["monitor_window_secs", "settle_timeout_secs"] {
+            for value in ["0", "9223372036854775807"] {
+                let (config, err) = load_text(&format!("{key} = {value}\n"));
+                assert_eq!(config, Config::default(), "{key} = {value}");
+                assert!(err.unwrap().contains(key));
+            }
+            // Not an integer of seconds at all: the whole file is reported, defaults used.
+            for value in ["nan", "-1", "1e20", "99999999999999999999"] {
+                let (config, err) = load_text(&format!("{key} = {value}\n"));
+                assert_eq!(config, Config::default(), "{key} = {value}");
+                assert!(err.unwrap().contains(key), "{key} = {value}");
+            }
+        }
+    }
+
+    #[test]
+    fn in_range_values_are_kept_and_two_bad_keys_give_two_messages() {
+        let (config, err) = load_text("refresh_secs = 2.5\nsettle_timeout_secs = 10\n");
+        assert_eq!(err, None);
+        assert_eq!(config.refresh(), Duration::from_millis(2500));
+        assert_eq!(config.settle_timeout(), Duration::from_secs(10));
+        let (_, err) = load_text("refresh_secs = nan\nmonitor_interval_secs = inf\n");
+        let err = err.unwrap();
+        assert!(err.contains("refresh_secs") && err.contains("monitor_interval_secs"));
+    }
+
+    #[test]
+    fn durations_never_panic_on_values_set_in_code() {
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -5.0,
+            1e300,
+            f64::MAX,
+        ] {
+            let c = Config {
+                refresh_secs: v,
+                monitor_interval_secs: v,
+                settle_timeout_secs: u64::MAX,
+                monitor_window_secs: u64::MAX,
+                ..Config::default()
+            };
+            assert!(c.refresh() >= Duration::from_millis(500));
+            assert!(c.refresh() <= Duration::from_secs(3600));
+            assert!(c.monitor_interval() <= Duration::from_secs(3600));
+            assert_eq!(c.settle_timeout(), Duration::from_secs(86_400));
+        }
     }
 
     #[test]

@@ -198,7 +198,7 @@ fn run_with<B: Backend>(
         lang,
         backend.capabilities(),
         target,
-        std::time::Duration::from_secs(ctx.config.settle_timeout_secs),
+        ctx.config.settle_timeout(),
     );
     state.host = host;
     let mut monitor_config = ctx.config.clone();

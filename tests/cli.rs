@@ -128,3 +128,76 @@ fn invalid_config_is_reported_in_the_log_and_yun_goes_on() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("m1.tiny"));
 }
+
+#[test]
+fn refresh_and_interval_flags_refuse_non_finite_and_out_of_range_values() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["--refresh", "--interval"] {
+        for value in [
+            "nan", "NaN", "inf", "-inf", "-1", "0", "1e20", "1e400", "soon",
+        ] {
+            let arg = format!("{flag}={value}");
+            let out = yun(dir.path(), &["--demo", &arg, "list", "flavors"]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{arg}: {stderr}");
+            assert!(stderr.contains(flag), "{arg}: {stderr}");
+            assert!(
+                stderr.contains("out of range") || stderr.contains("not a number"),
+                "{arg}: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{arg}: {stderr}");
+        }
+    }
+    let out = yun(
+        dir.path(),
+        &[
+            "--demo",
+            "--refresh",
+            "0.5",
+            "--interval",
+            "3600",
+            "list",
+            "flavors",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn config_numbers_out_of_range_are_logged_with_file_and_key_and_defaults_used() {
+    for (key, value) in [
+        ("refresh_secs", "nan"),
+        ("refresh_secs", "inf"),
+        ("refresh_secs", "-1.0"),
+        ("refresh_secs", "1e300"),
+        ("monitor_interval_secs", "nan"),
+        ("monitor_interval_secs", "-inf"),
+        ("monitor_interval_secs", "1e300"),
+        ("monitor_window_secs", "0"),
+        ("monitor_window_secs", "9223372036854775807"),
+        ("monitor_window_secs", "-1"),
+        ("settle_timeout_secs", "9223372036854775807"),
+        ("settle_timeout_secs", "nan"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(config.join("config.toml"), format!("{key} = {value}\n")).unwrap();
+        let out = yun(dir.path(), &["--demo", "list", "flavors"]);
+        assert!(
+            out.status.success(),
+            "{key} = {value}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("m1.tiny"));
+        let log = std::fs::read_to_string(dir.path().join("yun.log")).unwrap();
+        assert!(
+            log.contains("config.toml") && log.contains(key) && log.contains("default"),
+            "{key} = {value}: {log}"
+        );
+    }
+}
