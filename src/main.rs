@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         match connect_cloud(&ctx, env, &runtime) {
             Ok(backend) => run_with(&ctx, &runtime, Arc::new(backend)),
             Err(line) => {
-                eprintln!("{line}");
+                print_error(&line);
                 ExitCode::FAILURE
             }
         }
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
         match connect_libvirt(&ctx) {
             Ok(backend) => run_with(&ctx, &runtime, Arc::new(backend)),
             Err(line) => {
-                eprintln!("{line}");
+                print_error(&line);
                 ExitCode::FAILURE
             }
         }
@@ -173,11 +173,11 @@ fn run_with<B: Backend>(
                 ExitCode::SUCCESS
             }
             Ok(Err(e)) => {
-                eprintln!("yun: {e}");
+                print_error(&format!("yun: {e}"));
                 ExitCode::FAILURE
             }
             Err(e) => {
-                eprintln!("yun: cannot list {}: {e}", what.command_name());
+                print_error(&format!("yun: cannot list {}: {e}", what.command_name()));
                 ExitCode::FAILURE
             }
         };
@@ -237,6 +237,12 @@ fn run_with<B: Backend>(
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error line on stderr: it may carry text from a cloud or a domain (a name, a fault
+/// message), so its controls are escaped visibly before it reaches the terminal.
+fn print_error(line: &str) {
+    eprintln!("{}", yun::format::escape_controls(line));
 }
 
 /// libvirt logs library warnings to stderr, which would scribble over the console. Send them to

@@ -201,3 +201,95 @@ fn config_numbers_out_of_range_are_logged_with_file_and_key_and_defaults_used() 
         );
     }
 }
+
+/// A test-driver host with one domain of the given XML-escaped name.
+fn host_with_domains(dir: &std::path::Path, names: &[&str]) -> String {
+    let domains: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                "<domain type='test'><name>{name}</name>\
+                 <uuid>22222222-0000-4000-8000-00000000000{i}</uuid>\
+                 <memory unit='MiB'>512</memory><vcpu>1</vcpu>\
+                 <os><type arch='x86_64'>hvm</type></os></domain>"
+            )
+        })
+        .collect();
+    let path = dir.join("host.xml");
+    std::fs::write(
+        &path,
+        format!(
+            "<node><cpu><mhz>2400</mhz><model>x86_64</model><active>2</active><nodes>1</nodes>\
+             <sockets>1</sockets><cores>2</cores><threads>1</threads></cpu>\
+             <memory>4194304</memory>{domains}</node>"
+        ),
+    )
+    .unwrap();
+    format!("test://{}", path.display())
+}
+
+/// Characters that must never reach the terminal raw: controls (but the line ends) and the
+/// bidi overrides and isolates.
+fn raw_hostile(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || ('\u{202a}'..='\u{202e}').contains(c)
+                || ('\u{2066}'..='\u{2069}').contains(c)
+                || ['\u{200e}', '\u{200f}', '\u{61c}'].contains(c)
+        })
+        .collect()
+}
+
+#[test]
+fn list_escapes_bidi_and_c1_controls_in_names_and_csv_defuses_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = host_with_domains(
+        dir.path(),
+        &[
+            "evil&#x202E;gpj.exe&#x85;&#x9B;31m&#x2066;&#x200F;&#x61C;-x y",
+            "=cmd|' -C calc'!A0",
+        ],
+    );
+    let out = yun(dir.path(), &["-c", &uri, "list", "instances"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(raw_hostile(&table), Vec::<char>::new(), "{table:?}");
+    assert!(
+        table.contains(r"evil\u{202e}gpj.exe\u{85}\u{9b}31m\u{2066}\u{200f}\u{61c}-x y"),
+        "{table}"
+    );
+
+    let out = yun(dir.path(), &["-c", &uri, "list", "instances", "-o", "csv"]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(raw_hostile(&csv), Vec::<char>::new(), "{csv:?}");
+    assert!(
+        csv.lines().any(|l| l.starts_with("'=cmd|' -C calc'!A0,")),
+        "{csv}"
+    );
+
+    // JSON is exact data: the name round-trips, escaped the JSON way.
+    let out = yun(dir.path(), &["-c", &uri, "list", "instances", "-o", "json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["name"] == "evil\u{202e}gpj.exe\u{85}\u{9b}31m\u{2066}\u{200f}\u{61c}-x y")
+    );
+}
+
+#[test]
+fn an_error_line_naming_a_hostile_domain_is_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    // libvirt refuses the name (it holds a `/`) and quotes it in its error.
+    let uri = host_with_domains(dir.path(), &["a&#x202E;b&#x9B;2J/c"]);
+    let out = yun(dir.path(), &["-c", &uri, "list", "instances"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(raw_hostile(&stderr), Vec::<char>::new(), "{stderr:?}");
+    assert!(stderr.contains(r"a\u{202e}b\u{9b}2J/c"), "{stderr}");
+}
