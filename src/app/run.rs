@@ -187,21 +187,23 @@ async fn suspended<T: Send + 'static>(
     Ok(result?)
 }
 
-fn editor_command() -> Vec<String> {
+/// `$VISUAL`, else `$EDITOR`, else `vi`: a shell command line, so it may carry arguments
+/// (`code --wait`, `emacsclient -t`).
+fn editor_command() -> String {
     ["VISUAL", "EDITOR"]
         .iter()
         .filter_map(|v| std::env::var(v).ok())
         .find(|v| !v.trim().is_empty())
         .unwrap_or_else(|| "vi".to_string())
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
 }
 
-/// Write `document` to a private temporary file, open it in the user's editor, read it back.
+/// Write `document` to a file in a fresh private directory, open it in the user's editor, read
+/// it back. The document may hold secrets (graphics passwords), and yun often runs as root, so
+/// the directory is created 0700 under a random name and the file inside it exclusively
+/// (`O_EXCL`, never through a symlink); both are removed afterwards.
 fn edit_document(name: &str, document: &str) -> Result<String, String> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
     let safe: String = name
         .chars()
@@ -213,36 +215,48 @@ fn edit_document(name: &str, document: &str) -> Result<String, String> {
             }
         })
         .collect();
-    let path = std::env::temp_dir().join(format!("yun-edit-{}-{safe}.xml", std::process::id()));
+    let dir = tempfile::Builder::new()
+        .prefix("yun-edit-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .map_err(|e| format!("{}: {e}", std::env::temp_dir().display()))?;
+    let path = dir.path().join(format!("{safe}.xml"));
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .mode(0o600)
             .open(&path)?;
-        file.write_all(document.as_bytes())
+        file.write_all(document.as_bytes())?;
+        file.sync_all()
     };
     write().map_err(|e| format!("{}: {e}", path.display()))?;
-    let argv = editor_command();
-    let status = std::process::Command::new(&argv[0])
-        .args(&argv[1..])
+    let editor = editor_command();
+    // The shell splits the user's command line as the user would; the path goes in as `$1`,
+    // never through the shell's parser.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
         .arg(&path)
         .status();
+    let failed = |error: String| {
+        crate::i18n::Msg::StatusNoEditor.fill(
+            crate::i18n::Lang::En,
+            &[("editor", &editor), ("error", &error)],
+        )
+    };
     let result = match status {
         Ok(s) if s.success() => {
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
         }
-        Ok(s) => Err(crate::i18n::Msg::StatusNoEditor.fill(
-            crate::i18n::Lang::En,
-            &[("editor", &argv.join(" ")), ("error", &s.to_string())],
-        )),
-        Err(e) => Err(crate::i18n::Msg::StatusNoEditor.fill(
-            crate::i18n::Lang::En,
-            &[("editor", &argv.join(" ")), ("error", &e.to_string())],
-        )),
+        Ok(s) => Err(failed(s.to_string())),
+        Err(e) => Err(failed(e.to_string())),
     };
-    let _ = std::fs::remove_file(&path);
+    if let Err(e) = dir.close() {
+        tracing::warn!("could not remove the editor's directory: {e}");
+    }
     result
 }
 
@@ -252,7 +266,10 @@ fn run_interactive(argv: &[String]) -> Result<(), BackendError> {
     };
     match std::process::Command::new(program).args(args).status() {
         Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(BackendError::Api(format!("{}: {s}", argv.join(" ")))),
+        Ok(s) => Err(BackendError::Api(format!(
+            "{}: {s}",
+            crate::backend::actions::shell_join(argv)
+        ))),
         Err(e) => Err(BackendError::Api(format!("{program}: {e}"))),
     }
 }
