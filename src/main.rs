@@ -138,14 +138,19 @@ fn connect_cloud(
         .unwrap_or_else(|| "OS_* environment".into());
     let mut config = openstack::clouds::load(ctx.cli.cloud.as_deref(), &discovery)
         .map_err(|e| format!("yun: cloud {label}: {e}"))?;
+    let cache_dir = openstack::default_cache_dir().ok_or_else(|| {
+        "yun: no home directory is known, so yun cannot tell where to cache Keystone tokens; \
+         set HOME or XDG_CACHE_HOME"
+            .to_string()
+    })?;
     if openstack::needs_password(&config) {
         // Asked on the terminal, never echoed, before the console takes the screen.
         let prompt = format!("Password for {label}: ");
-        let password = rpassword::prompt_password(prompt)
+        let password = terminal::read_password(&prompt)
             .map_err(|e| format!("yun: cloud {label}: cannot read the password: {e}"))?;
         openstack::set_password(&mut config, openstack::Secret::new(password));
     }
-    let mut opts = OpenStackOptions::new(config, openstack::default_cache_dir());
+    let mut opts = OpenStackOptions::new(config, cache_dir);
     opts.readonly = ctx.cli.readonly;
     opts.no_token_cache = ctx.cli.no_token_cache;
     opts.all_projects = ctx.cli.all_projects;
@@ -224,9 +229,9 @@ fn run_with<B: Backend>(
     drop(quiet);
     match result {
         Ok(Exit::Quit) => ExitCode::SUCCESS,
-        Ok(Exit::Signal(name)) => {
-            tracing::info!("exiting on {name}");
-            ExitCode::from(if name == "SIGINT" { 130 } else { 143 })
+        Ok(Exit::Signal(stop)) => {
+            tracing::info!("exiting on {}", stop.name);
+            ExitCode::from(stop.exit_code())
         }
         Ok(Exit::TerminalGone) => {
             tracing::info!("terminal gone; exiting");

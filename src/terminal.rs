@@ -72,3 +72,119 @@ impl Drop for RestoreGuard {
         restore();
     }
 }
+
+/// Reading a password on the controlling terminal with echo off. A signal at the prompt (Ctrl-C
+/// above all) must not leave echo off: the terminal's settings are saved first and every
+/// signal that would end yun puts them back before it exits with 128 + the signal's number.
+#[allow(unsafe_code)]
+mod password {
+    use std::fs::{File, OpenOptions};
+    use std::io::{self, BufRead, BufReader, Write};
+    use std::os::fd::AsRawFd;
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    /// The signals whose default action ends the process.
+    const SIGNALS: [libc::c_int; 7] = [
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGABRT,
+    ];
+
+    /// The terminal's descriptor and settings while a prompt is up, for the signal handler.
+    static TTY_FD: AtomicI32 = AtomicI32::new(-1);
+    static SAVED: OnceLock<libc::termios> = OnceLock::new();
+
+    extern "C" fn restore_and_exit(signal: libc::c_int) {
+        let fd = TTY_FD.load(Ordering::SeqCst);
+        // SAFETY: only async-signal-safe calls (tcsetattr, write, _exit) on a descriptor that
+        // stays open while the handler is installed, with settings saved before it was.
+        unsafe {
+            if fd >= 0
+                && let Some(saved) = SAVED.get()
+            {
+                libc::tcsetattr(fd, libc::TCSANOW, saved);
+                libc::write(fd, b"\n".as_ptr().cast(), 1);
+            }
+            libc::_exit(128 + signal);
+        }
+    }
+
+    /// Puts the terminal and the signal dispositions back when dropped.
+    struct Prompt {
+        tty: File,
+        saved: libc::termios,
+        previous: Vec<(libc::c_int, libc::sigaction)>,
+    }
+
+    impl Drop for Prompt {
+        fn drop(&mut self) {
+            // SAFETY: the descriptor is open (owned by `self.tty`); the settings and actions
+            // were read from the system by `read`.
+            unsafe {
+                libc::tcsetattr(self.tty.as_raw_fd(), libc::TCSANOW, &self.saved);
+                for (signal, action) in &self.previous {
+                    libc::sigaction(*signal, action, std::ptr::null_mut());
+                }
+            }
+            TTY_FD.store(-1, Ordering::SeqCst);
+        }
+    }
+
+    pub fn read(prompt: &str) -> io::Result<String> {
+        let tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+        let fd = tty.as_raw_fd();
+        // SAFETY: a zeroed termios is a valid value to be overwritten by tcgetattr.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: `fd` is open; `saved` is a valid termios to write into.
+        if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // One prompt per process: the settings are those of the same terminal.
+        let _ = SAVED.set(saved);
+        TTY_FD.store(fd, Ordering::SeqCst);
+        let mut guard = Prompt {
+            tty,
+            saved,
+            previous: Vec::new(),
+        };
+        for signal in SIGNALS {
+            // SAFETY: the action is fully initialised (zeroed, then handler and empty mask);
+            // the handler only makes async-signal-safe calls.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = restore_and_exit as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut action.sa_mask);
+                let mut previous: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(signal, &action, &mut previous) == 0 {
+                    guard.previous.push((signal, previous));
+                }
+            }
+        }
+        let mut quiet = saved;
+        quiet.c_lflag &= !(libc::ECHO | libc::ECHOE | libc::ECHOK);
+        quiet.c_lflag |= libc::ECHONL;
+        // SAFETY: `fd` is open and `quiet` a valid termios derived from the saved one.
+        if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        guard.tty.write_all(prompt.as_bytes())?;
+        guard.tty.flush()?;
+        let mut line = String::new();
+        BufReader::new(&guard.tty).read_line(&mut line)?;
+        drop(guard);
+        let trimmed = line.trim_end_matches(['\n', '\r']).len();
+        line.truncate(trimmed);
+        Ok(line)
+    }
+}
+
+/// Ask for a password on the terminal, never echoed; the terminal is restored even when a
+/// signal (Ctrl-C) ends yun at the prompt.
+pub fn read_password(prompt: &str) -> io::Result<String> {
+    password::read(prompt)
+}

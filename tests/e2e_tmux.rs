@@ -7,7 +7,7 @@ mod tmux;
 
 use std::process::Command;
 
-use tmux::{Tmux, at_prompt, is_alive, wait_gone};
+use tmux::{Tmux, is_alive, wait_gone};
 
 /// The Instances table of the demo host once it has loaded.
 const INSTANCES_TITLE: &str = "┌ Instances (14)";
@@ -160,52 +160,8 @@ fn live_columns_sort_by_cpu_and_the_monitor_pane_opens() {
     });
 }
 
-/// After yun has exited: the shell prompt is back with yun's exit status `status`, the pane has
-/// left the alternate screen and shows the cursor, the terminal is in cooked mode with echo,
-/// and no yun of this test is left.
 fn assert_terminal_restored(t: &Tmux, pid: u32, status: u8) {
-    t.wait_for_prompt();
-    wait_gone(pid);
-    assert!(
-        t.yun_pids().is_empty(),
-        "yun still running: {:?}",
-        t.yun_pids()
-    );
-    assert_eq!(
-        t.pane_format("#{alternate_on}"),
-        "0",
-        "still on the alternate screen"
-    );
-    assert_eq!(t.pane_format("#{cursor_flag}"), "1", "cursor left hidden");
-    assert_eq!(
-        t.pane_format("#{mouse_any_flag}"),
-        "0",
-        "mouse reporting left on"
-    );
-
-    // Only the commands' output lines start with STATUS: or FLAG: (the typed command line
-    // starts with the prompt), so the wait cannot be satisfied by the echo of the command.
-    t.run_line(
-        "echo STATUS:$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | sed 's/^/FLAG:/'",
-    );
-    let screen = t.wait_until("the exit status, the stty flags and the prompt", |s| {
-        s.lines().filter(|l| l.starts_with("FLAG:")).count() == 2 && at_prompt(s)
-    });
-    let shown = screen.lines().find_map(|l| l.strip_prefix("STATUS:"));
-    assert_eq!(
-        shown.map(str::trim),
-        Some(status.to_string().as_str()),
-        "exit status of yun\n{screen}"
-    );
-    let flags: Vec<&str> = screen
-        .lines()
-        .filter_map(|l| l.strip_prefix("FLAG:"))
-        .map(str::trim)
-        .collect();
-    assert!(
-        flags.contains(&"icanon") && flags.contains(&"echo"),
-        "terminal not restored, stty flags: {flags:?}\n{screen}"
-    );
+    t.assert_restored(pid, status);
 }
 
 #[test]

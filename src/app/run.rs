@@ -22,12 +22,57 @@ use crate::ui::{self, HitMap};
 #[derive(Debug, PartialEq, Eq)]
 pub enum Exit {
     Quit,
-    Signal(&'static str),
+    /// A signal asked yun to stop; it exits with 128 + the number, as a shell reports it.
+    Signal(Stop),
     /// The terminal went away (SSH hangup, closed pty): nothing to restore.
     TerminalGone,
 }
 
 const SPINNER_PERIOD: Duration = Duration::from_millis(100);
+
+/// A signal that ends the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stop {
+    pub name: &'static str,
+    pub number: i32,
+}
+
+impl Stop {
+    /// The exit status a shell shows for a process ended by this signal.
+    pub fn exit_code(self) -> u8 {
+        u8::try_from(128 + self.number).unwrap_or(1)
+    }
+}
+
+/// The signals that end the console, each with the terminal restored first (without a handler
+/// QUIT, USR1, USR2 and ABRT would end yun at once, leaving the terminal raw on the alternate
+/// screen). HUP is handled apart: the terminal is gone.
+const STOP_SIGNALS: [(&str, i32); 6] = [
+    ("SIGTERM", libc::SIGTERM),
+    ("SIGINT", libc::SIGINT),
+    ("SIGQUIT", libc::SIGQUIT),
+    ("SIGUSR1", libc::SIGUSR1),
+    ("SIGUSR2", libc::SIGUSR2),
+    ("SIGABRT", libc::SIGABRT),
+];
+
+/// Resolves with the first of [`STOP_SIGNALS`] to arrive.
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = Stop>> {
+    let mut streams = Vec::with_capacity(STOP_SIGNALS.len());
+    for (name, number) in STOP_SIGNALS {
+        streams.push((Stop { name, number }, signal(SignalKind::from_raw(number))?));
+    }
+    Ok(async move {
+        let waits = streams.iter_mut().map(|(stop, stream)| {
+            let stop = *stop;
+            Box::pin(async move {
+                stream.recv().await;
+                stop
+            })
+        });
+        futures::future::select_all(waits).await.0
+    })
+}
 
 pub async fn run<B: Backend>(
     backend: Arc<B>,
@@ -39,9 +84,9 @@ pub async fn run<B: Backend>(
     let (event_tx, mut backend_events) = mpsc::unbounded_channel();
     let requests = worker::spawn(backend, event_tx);
 
-    let mut sigterm = signal(SignalKind::terminate())?;
+    let stop = stop_signals()?;
+    tokio::pin!(stop);
     let mut sighup = signal(SignalKind::hangup())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
 
     let mut terminal = terminal::enter()?;
     let _guard = terminal::RestoreGuard;
@@ -156,8 +201,7 @@ pub async fn run<B: Backend>(
                 update::on_spinner_tick(&mut state);
                 dirty = true;
             }
-            _ = sigterm.recv() => return Ok(Exit::Signal("SIGTERM")),
-            _ = sigint.recv() => return Ok(Exit::Signal("SIGINT")),
+            stop = &mut stop => return Ok(Exit::Signal(stop)),
             _ = sighup.recv() => return Ok(Exit::TerminalGone),
         }
     }
