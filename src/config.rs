@@ -252,7 +252,9 @@ pub struct Paths {
 impl Paths {
     /// `YUN_CONFIG_DIR` → `$XDG_CONFIG_HOME/yun` → the platform's config dir. The state dir (logs,
     /// the demo host file) follows `YUN_STATE_DIR` → `$XDG_STATE_HOME/yun` → the platform's.
-    pub fn resolve() -> Self {
+    /// Without a home directory there is no safe default: a shared `/tmp` would let another
+    /// user plant the files yun writes (it often runs as root), so the error says what to set.
+    pub fn resolve() -> Result<Self, String> {
         let dirs = directories::ProjectDirs::from("", "", "yun");
         let env_dir = |var: &str| {
             std::env::var_os(var)
@@ -261,19 +263,33 @@ impl Paths {
         };
         let config_dir = env_dir("YUN_CONFIG_DIR")
             .or_else(|| env_dir("XDG_CONFIG_HOME").map(|d| d.join("yun")))
-            .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_path_buf()))
-            .unwrap_or_else(|| PathBuf::from(".yun"));
+            .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_path_buf()));
         let state_dir = env_dir("YUN_STATE_DIR")
             .or_else(|| env_dir("XDG_STATE_HOME").map(|d| d.join("yun")))
             .or_else(|| {
                 dirs.as_ref()
                     .and_then(|d| d.state_dir().map(Path::to_path_buf))
             })
-            .or_else(|| dirs.as_ref().map(|d| d.data_local_dir().to_path_buf()))
-            .unwrap_or_else(|| std::env::temp_dir().join("yun"));
-        Self {
-            config_dir,
-            state_dir,
+            .or_else(|| dirs.as_ref().map(|d| d.data_local_dir().to_path_buf()));
+        match (config_dir, state_dir) {
+            (Some(config_dir), Some(state_dir)) => Ok(Self {
+                config_dir,
+                state_dir,
+            }),
+            (config, state) => {
+                let mut missing = Vec::new();
+                if state.is_none() {
+                    missing.push("its state and logs (set YUN_STATE_DIR or XDG_STATE_HOME)");
+                }
+                if config.is_none() {
+                    missing.push("its configuration (set YUN_CONFIG_DIR or XDG_CONFIG_HOME)");
+                }
+                Err(format!(
+                    "yun: no home directory is known, so yun cannot tell where to keep {}; \
+                     set HOME, or the variables named",
+                    missing.join(" or ")
+                ))
+            }
         }
     }
 

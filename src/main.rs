@@ -22,7 +22,13 @@ use yun::{launch, list, logging, terminal};
 
 fn main() -> ExitCode {
     let started = Instant::now();
-    let paths = Paths::resolve();
+    let paths = match Paths::resolve() {
+        Ok(paths) => paths,
+        Err(line) => {
+            eprintln!("{line}");
+            return ExitCode::FAILURE;
+        }
+    };
     quiet_libvirt(&paths);
     let command = Cli::command().after_help(format!(
         "Files:\n  config  {}\n  themes  {}\n  logs    {}",
@@ -42,7 +48,7 @@ fn main() -> ExitCode {
     {
         eprintln!("yun: could not install the error reporter");
     }
-    terminal::install_panic_hook();
+    terminal::install_panic_hook(logging::log_file(&paths.state_dir));
 
     let (config, config_error) = Config::load(&paths.config_dir);
     if let Some(e) = &config_error {
@@ -260,7 +266,12 @@ fn quiet_libvirt(paths: &Paths) {
     if std::fs::create_dir_all(&paths.state_dir).is_err() {
         return;
     }
-    let value = format!("3:file:{}", paths.state_dir.join("libvirt.log").display());
+    let log = paths.state_dir.join("libvirt.log");
+    // Created here so it is private (0600) before libvirt or a redirect of fd 2 appends to it.
+    if logging::open_private(&log).is_err() {
+        return;
+    }
+    let value = format!("3:file:{}", log.display());
     // SAFETY: called first thing in `main`, before any thread (runtime, libvirt, logging) exists,
     // so nothing can read the environment concurrently.
     unsafe { std::env::set_var("LIBVIRT_LOG_OUTPUTS", value) };

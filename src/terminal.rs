@@ -2,6 +2,7 @@
 //! every way out (normal exit, error, panic, signal).
 
 use std::io::{self, Stdout, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{
@@ -53,13 +54,49 @@ pub fn restore() {
     let _ = stdout.flush();
 }
 
-/// Restore the terminal before any panic report is printed, then end the process: a panic in a
-/// background task must not leave the app drawing over a restored terminal.
-pub fn install_panic_hook() {
-    let previous = std::panic::take_hook();
+/// The panic hook. On the UI thread or a runtime worker a panic ends yun: the real stderr and
+/// the terminal are put back, the report (message, place, backtrace) goes to `log` through
+/// tracing, and one line on stderr says where it is. A panic on a libvirt connection thread
+/// is only logged: the thread catches it around each call (`catch_unwind`) and goes on.
+pub fn install_panic_hook(log: PathBuf) {
     std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_string());
+        let place = info.location().map_or_else(
+            || "an unknown place".to_string(),
+            |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
+        );
+        let current = std::thread::current();
+        let thread = current.name().unwrap_or("unnamed").to_string();
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        let logged = crate::logging::active();
+        tracing::error!(%thread, %place, "panic: {message}\nbacktrace:\n{backtrace}");
+        if thread.starts_with("libvirt") {
+            return;
+        }
+        crate::stderr::put_back_for_exit();
         restore();
-        previous(info);
+        crate::logging::flush_for_exit();
+        let line = format!("yun: internal error at {place}: {message}");
+        let mut stderr = io::stderr();
+        if logged {
+            let _ = writeln!(
+                stderr,
+                "{}; the report is in {}",
+                crate::format::escape_controls(&line),
+                log.display()
+            );
+        } else {
+            let _ = writeln!(
+                stderr,
+                "{}\n{backtrace}",
+                crate::format::escape_controls(&line)
+            );
+        }
         std::process::exit(101);
     }));
 }

@@ -293,3 +293,73 @@ fn an_error_line_naming_a_hostile_domain_is_escaped() {
     assert_eq!(raw_hostile(&stderr), Vec::<char>::new(), "{stderr:?}");
     assert!(stderr.contains(r"a\u{202e}b\u{9b}2J/c"), "{stderr}");
 }
+
+/// yun as a user the system has no home directory for (no passwd entry, no HOME): it must
+/// refuse rather than fall back to a shared temporary directory. Needs root to switch user.
+fn yun_homeless(env: &[(&str, &std::path::Path)], args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yun"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("LANG", "C")
+        .uid(54_321)
+        .gid(54_321);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output()
+        .expect("run yun as uid 54321 (the tests run as root)")
+}
+
+#[test]
+fn without_a_home_yun_refuses_instead_of_using_a_shared_temp_dir() {
+    let out = yun_homeless(&[], &["--demo", "list", "flavors"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("set HOME") && stderr.contains("YUN_STATE_DIR"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // With the directories named it works, and its files are private.
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::chown(dir.path(), Some(54_321), Some(54_321)).unwrap();
+    let state = dir.path().join("state");
+    let config = dir.path().join("config");
+    let dirs = [
+        ("YUN_STATE_DIR", state.as_path()),
+        ("YUN_CONFIG_DIR", config.as_path()),
+    ];
+    let out = yun_homeless(&dirs, &["--demo", "list", "flavors"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in ["yun.log", "libvirt.log"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(state.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+
+    // A cloud's token cache has no place either, and yun says so before asking anything.
+    let clouds = dir.path().join("clouds.yaml");
+    std::fs::write(
+        &clouds,
+        "clouds:\n  c:\n    auth:\n      auth_url: http://127.0.0.1:9/\n      username: u\n      \
+         project_name: p\n      user_domain_name: Default\n      project_domain_name: Default\n",
+    )
+    .unwrap();
+    let mut env = dirs.to_vec();
+    env.push(("OS_CLIENT_CONFIG_FILE", clouds.as_path()));
+    let out = yun_homeless(&env, &["--cloud", "c", "list", "instances"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("XDG_CACHE_HOME"), "{stderr}");
+    assert!(!stderr.contains("Password"), "{stderr}");
+}
