@@ -152,7 +152,10 @@ fn live_columns_sort_by_cpu_and_the_monitor_pane_opens() {
     // `m` on the top row opens its monitor with the figure's basis; Esc goes back.
     t.keys(&["g", "m"]);
     t.wait_until("the monitor pane with its figures", |s| {
-        s.contains("Monitor ·") && s.contains("of its 1 vCPU") && s.contains("test driver")
+        s.contains("Monitor ·")
+            && s.contains("of its 1 vCPU")
+            && s.contains("test driver")
+            && s.contains("yun sets the balloon period on live guests")
     });
     t.escape();
     t.wait_until("back on the table", |s| {
