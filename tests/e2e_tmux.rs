@@ -230,3 +230,30 @@ fn chinese_interface() {
         }) && block_title(s).contains("┌ 云主机 (14)")
     });
 }
+
+#[test]
+fn non_finite_numbers_in_config_toml_are_reported_and_the_console_runs_on_defaults() {
+    let t = Tmux::start("config-nan");
+    std::fs::write(
+        t.config_dir.join("config.toml"),
+        "refresh_secs = nan\nmonitor_interval_secs = inf\n",
+    )
+    .expect("write config.toml");
+    t.start_yun(&[]);
+    t.wait_until("the console and the config message", |s| {
+        s.contains(INSTANCES_TITLE)
+            && s.contains("config.toml: key `refresh_secs` = NaN is out of range (0.5 to 3600)")
+    });
+    let log = std::fs::read_to_string(t.state_dir.join("yun.log")).expect("yun.log");
+    assert!(
+        log.contains("key `monitor_interval_secs` = inf is out of range"),
+        "{log}"
+    );
+    // The monitor samples at the default interval instead of panicking on an infinite one.
+    t.keys(&["m"]);
+    t.wait_for_text("every 1 s");
+    let pid = t.yun_pid();
+    t.escape();
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, pid, 0);
+}
