@@ -74,7 +74,9 @@ pub fn install_panic_hook(log: PathBuf) {
         let thread = current.name().unwrap_or("unnamed").to_string();
         let backtrace = std::backtrace::Backtrace::force_capture();
         let logged = crate::logging::active();
-        tracing::error!(%thread, %place, "panic: {message}\nbacktrace:\n{backtrace}");
+        tracing::error!(
+            "panic on thread `{thread}` at {place}: {message}\nbacktrace:\n{backtrace}"
+        );
         if thread.starts_with("libvirt") {
             return;
         }

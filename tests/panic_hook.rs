@@ -80,7 +80,11 @@ fn panic_on_the_ui_thread_ends_yun_with_one_line_and_the_report_in_the_log() {
     assert!(place.starts_with("tests/panic_hook.rs:"), "{place}");
     let report = std::fs::read_to_string(&log).unwrap();
     // The log writer escapes the control characters too.
-    assert!(report.contains("panic: boom "), "{report}");
+    assert!(
+        report.contains("panic on thread `child_panics_on_its_own_thread` at "),
+        "{report}"
+    );
+    assert!(report.contains(": boom "), "{report}");
     assert!(!report.contains('\u{1b}'), "{report}");
     assert!(report.contains(place), "{report}");
     assert!(report.contains("backtrace:"), "{report}");
@@ -113,6 +117,6 @@ fn a_panic_in_a_libvirt_job_unwinds_to_its_catch_unwind() {
     );
     assert!(stdout.contains("CAUGHT:true"), "{stdout}");
     let report = std::fs::read_to_string(dir.path().join("yun.log")).unwrap();
-    assert!(report.contains("panic: inside a job"), "{report}");
-    assert!(report.contains("thread=libvirt"), "{report}");
+    assert!(report.contains("panic on thread `libvirt` at "), "{report}");
+    assert!(report.contains(": inside a job"), "{report}");
 }
