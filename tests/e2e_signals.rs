@@ -17,6 +17,7 @@ fn exit_code(signal: &str) -> u8 {
         "HUP" => 129,
         "INT" => 130,
         "QUIT" => 131,
+        "ABRT" => 134,
         "USR1" => 138,
         "USR2" => 140,
         "TERM" => 143,
@@ -90,6 +91,7 @@ kill_matrix! {
     table_quit: on_table, "QUIT";
     table_usr1: on_table, "USR1";
     table_usr2: on_table, "USR2";
+    table_abrt: on_table, "ABRT";
     detail_term: on_detail, "TERM";
     detail_int: on_detail, "INT";
     detail_hup: on_detail, "HUP";
@@ -100,6 +102,7 @@ kill_matrix! {
     prompt_hup: at_password_prompt, "HUP";
     prompt_quit: at_password_prompt, "QUIT";
     prompt_usr1: at_password_prompt, "USR1";
+    prompt_abrt: at_password_prompt, "ABRT";
 }
 
 #[test]
