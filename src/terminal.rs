@@ -9,7 +9,7 @@ use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
 };
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
@@ -29,11 +29,13 @@ pub fn enter() -> io::Result<Tui> {
         EnterAlternateScreen,
         EnableMouseCapture,
         EnableBracketedPaste,
-        cursor::Hide
+        cursor::Hide,
+        // Cleared here rather than with `Terminal::clear`, which asks the terminal where the
+        // cursor is and fails after two seconds without an answer: coming back from a command
+        // that ended at once (an attach that failed), that answer was lost.
+        Clear(ClearType::All)
     )?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(stdout))?;
-    terminal.clear()?;
-    Ok(terminal)
+    Terminal::new(CrosstermBackend::new(stdout))
 }
 
 /// Put the terminal back as it was. Safe to call more than once and from the panic hook;
