@@ -174,6 +174,10 @@ impl Tmux {
 
     /// Starts yun in the pane with the environment variables `env` (values quoted for the
     /// shell), this test's unique `--refresh` token and `args` (no `--demo`).
+    ///
+    /// yun runs from a small script under `sh`, not straight from the interactive bash: bash
+    /// puts the terminal's modes back itself when a job dies of a signal, which would hide a
+    /// yun that leaves echo off; `sh` (like a script or another shell) does not.
     pub fn start_yun_with(&self, env: &[(&str, &str)], args: &[&str]) {
         let bin = env!("CARGO_BIN_EXE_yun");
         let mut line = String::new();
@@ -187,9 +191,12 @@ impl Tmux {
         ));
         for a in args {
             line.push(' ');
-            line.push_str(a);
+            line.push_str(&sh_quote(Path::new(a)));
         }
-        self.run_line(&line);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let script = self.state_dir.join(format!("run-yun-{n}.sh"));
+        std::fs::write(&script, format!("{line}\n")).expect("write the launch script");
+        self.run_line(&format!("sh {}", sh_quote(&script)));
     }
 
     /// Sends `signal` (a name such as `TERM`) to `pid` with kill(1).
