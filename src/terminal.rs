@@ -120,7 +120,7 @@ impl Drop for RestoreGuard {
 #[allow(unsafe_code)]
 mod password {
     use std::fs::{File, OpenOptions};
-    use std::io::{self, BufRead, BufReader, Write};
+    use std::io::{self, Read, Write};
     use std::os::fd::AsRawFd;
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicI32, Ordering};
@@ -215,12 +215,18 @@ mod password {
         }
         guard.tty.write_all(prompt.as_bytes())?;
         guard.tty.flush()?;
-        let mut line = String::new();
-        BufReader::new(&guard.tty).read_line(&mut line)?;
+        // Byte by byte into one buffer: no reader keeps a second copy of the password.
+        let mut bytes = Vec::with_capacity(64);
+        let mut byte = [0u8; 1];
+        while (&guard.tty).read(&mut byte)? == 1 && byte[0] != b'\n' {
+            bytes.push(byte[0]);
+        }
         drop(guard);
-        let trimmed = line.trim_end_matches(['\n', '\r']).len();
-        line.truncate(trimmed);
-        Ok(line)
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        String::from_utf8(bytes)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the password is not UTF-8"))
     }
 }
 

@@ -118,3 +118,86 @@ fn ctrl_c_at_the_password_prompt_restores_echo() {
         t.capture()
     );
 }
+
+/// A Keystone on 127.0.0.1 that records every request and refuses it (401).
+fn refusing_keystone() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v3", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then as many body bytes as Content-Length says.
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = tx.send(String::from_utf8_lossy(&request).to_string());
+            let _ = stream.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n\
+                  Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+            );
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn the_password_typed_at_the_prompt_is_sent_unechoed_and_the_terminal_is_sane() {
+    let t = Tmux::start("prompt-typed");
+    let (url, requests) = refusing_keystone();
+    let clouds = t.state_dir.join("clouds.yaml");
+    std::fs::write(
+        &clouds,
+        format!(
+            "clouds:\n  kc:\n    auth:\n      auth_url: {url}\n      username: demo\n      \
+             project_name: demo\n      user_domain_name: Default\n      \
+             project_domain_name: Default\n"
+        ),
+    )
+    .unwrap();
+    let cache = t.state_dir.join("cache");
+    t.start_yun_with(
+        &[
+            ("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()),
+            ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ],
+        &["--cloud", "kc", "--no-token-cache", "list", "instances"],
+    );
+    t.wait_for_text("Password for kc:");
+    let pid = t.yun_pid();
+    t.type_text("pa ss-wörd");
+    t.keys(&["Enter"]);
+    t.assert_restored(pid, 1);
+    let screen = t.capture();
+    assert!(
+        !screen.contains("pa ss"),
+        "the password was echoed\n{screen}"
+    );
+    assert!(screen.contains("cannot connect to cloud kc"), "{screen}");
+    let seen: Vec<String> = requests.try_iter().collect();
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with("POST /v3/auth/tokens") && r.contains("\"pa ss-wörd\"")),
+        "{seen:?}"
+    );
+}
