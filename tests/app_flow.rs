@@ -577,3 +577,12 @@ fn the_serial_console_runs_virsh_with_the_uuid_as_one_argument() {
     // (The test state shows the demo host under a stable label instead of its temporary path.)
     assert_eq!(argv, &["virsh", "-c", common::DEMO_LABEL, "console", &id]);
 }
+
+#[test]
+fn status_messages_show_bidi_and_escape_characters_escaped() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    // What a cloud might put in a fault message that yun shows on the status line.
+    state.set_status(Level::Error, "fault: \u{1b}[2Jdisk\u{202e}lluf");
+    assert_eq!(status_text(&state), r"fault: \e[2Jdisk\u{202e}lluf");
+}
