@@ -28,11 +28,12 @@ pub struct Config {
     /// Storage pools whose volumes are listed as images.
     pub image_pools: Vec<String>,
     /// Seconds to wait for a graceful shutdown or reboot to change the state before giving up.
-    pub settle_timeout_secs: u64,
+    /// Signed so that a negative value is reported against its key, not as a type error.
+    pub settle_timeout_secs: i64,
     /// Seconds between monitor samples (only while statistics are on screen).
     pub monitor_interval_secs: f64,
     /// Seconds of history the monitor charts keep.
-    pub monitor_window_secs: u64,
+    pub monitor_window_secs: i64,
     pub flavors: Vec<FlavorConfig>,
 }
 
@@ -86,8 +87,13 @@ fn default_flavors() -> Vec<FlavorConfig> {
 }
 
 /// Ranges of the numeric settings; a value outside is replaced by the default, with a message.
-const SETTLE_RANGE: (u64, u64) = (1, 86_400);
-const WINDOW_RANGE: (u64, u64) = (10, 86_400);
+const SETTLE_RANGE: (i64, i64) = (1, 86_400);
+const WINDOW_RANGE: (i64, i64) = (10, 86_400);
+
+/// Whole seconds kept inside `(min, max)` (both positive).
+fn whole_seconds_within(secs: i64, (min, max): (i64, i64)) -> Duration {
+    Duration::from_secs(secs.clamp(min, max).unsigned_abs())
+}
 
 /// Seconds as a `Duration`, kept inside `(min, max)`. `f64::clamp` lets NaN through and
 /// `Duration::from_secs_f64` panics on NaN and huge values, so a non-finite value gives `min`.
@@ -111,17 +117,11 @@ impl Config {
     }
 
     pub fn monitor_window(&self) -> Duration {
-        Duration::from_secs(
-            self.monitor_window_secs
-                .clamp(WINDOW_RANGE.0, WINDOW_RANGE.1),
-        )
+        whole_seconds_within(self.monitor_window_secs, WINDOW_RANGE)
     }
 
     pub fn settle_timeout(&self) -> Duration {
-        Duration::from_secs(
-            self.settle_timeout_secs
-                .clamp(SETTLE_RANGE.0, SETTLE_RANGE.1),
-        )
+        whole_seconds_within(self.settle_timeout_secs, SETTLE_RANGE)
     }
 
     /// Replace every numeric setting outside its range (NaN, infinities, negatives, huge
@@ -364,13 +364,17 @@ mod tests {
             }
         }
         for key in ["monitor_window_secs", "settle_timeout_secs"] {
-            for value in ["0", "9223372036854775807"] {
+            for value in ["0", "-1", "-9223372036854775808", "9223372036854775807"] {
                 let (config, err) = load_text(&format!("{key} = {value}\n"));
                 assert_eq!(config, Config::default(), "{key} = {value}");
-                assert!(err.unwrap().contains(key));
+                let err = err.unwrap();
+                assert!(
+                    err.contains(&format!("key `{key}` = {value} is out of range")),
+                    "{err}"
+                );
             }
             // Not an integer of seconds at all: the whole file is reported, defaults used.
-            for value in ["nan", "-1", "1e20", "99999999999999999999"] {
+            for value in ["nan", "inf", "1e20", "99999999999999999999"] {
                 let (config, err) = load_text(&format!("{key} = {value}\n"));
                 assert_eq!(config, Config::default(), "{key} = {value}");
                 assert!(err.unwrap().contains(key), "{key} = {value}");
@@ -402,14 +406,15 @@ mod tests {
             let c = Config {
                 refresh_secs: v,
                 monitor_interval_secs: v,
-                settle_timeout_secs: u64::MAX,
-                monitor_window_secs: u64::MAX,
+                settle_timeout_secs: i64::MAX,
+                monitor_window_secs: i64::MIN,
                 ..Config::default()
             };
             assert!(c.refresh() >= Duration::from_millis(500));
             assert!(c.refresh() <= Duration::from_secs(3600));
             assert!(c.monitor_interval() <= Duration::from_secs(3600));
             assert_eq!(c.settle_timeout(), Duration::from_secs(86_400));
+            assert_eq!(c.monitor_window(), Duration::from_secs(10));
         }
     }
 
