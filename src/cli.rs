@@ -54,12 +54,12 @@ pub struct Cli {
     #[arg(long, value_enum)]
     pub lang: Option<LangArg>,
 
-    /// Seconds between refreshes of the visible table.
-    #[arg(long, value_name = "SECS")]
+    /// Seconds between refreshes of the visible table (0.5 to 3600).
+    #[arg(long, value_name = "SECS", value_parser = parse_refresh)]
     pub refresh: Option<f64>,
 
-    /// Seconds between monitor samples.
-    #[arg(long, value_name = "SECS")]
+    /// Seconds between monitor samples (0.2 to 3600).
+    #[arg(long, value_name = "SECS", value_parser = parse_interval)]
     pub interval: Option<f64>,
 
     #[command(subcommand)]
@@ -91,6 +91,33 @@ pub enum OutputFormat {
 pub enum LangArg {
     En,
     Zh,
+}
+
+/// The range `--refresh` accepts, also the range `refresh_secs` may have in config.toml.
+pub const REFRESH_RANGE: (f64, f64) = (0.5, 3600.0);
+/// The range `--interval` accepts, also the range of `monitor_interval_secs`.
+pub const INTERVAL_RANGE: (f64, f64) = (0.2, 3600.0);
+
+fn parse_refresh(s: &str) -> Result<f64, String> {
+    parse_seconds(s, REFRESH_RANGE)
+}
+
+fn parse_interval(s: &str) -> Result<f64, String> {
+    parse_seconds(s, INTERVAL_RANGE)
+}
+
+/// A finite number of seconds within `(min, max)`: NaN, infinities and huge values would
+/// otherwise reach `Duration::from_secs_f64`, which panics on them.
+fn parse_seconds(s: &str, (min, max): (f64, f64)) -> Result<f64, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if secs.is_finite() && (min..=max).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("`{s}` is out of range: use {min} to {max} seconds"))
+    }
 }
 
 fn parse_kind(s: &str) -> Result<ResourceKind, String> {

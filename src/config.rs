@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::cli::{INTERVAL_RANGE, REFRESH_RANGE};
 use crate::model::Flavor;
 
 /// The documented defaults, shipped as a commented file (a test parses it).
@@ -27,11 +28,12 @@ pub struct Config {
     /// Storage pools whose volumes are listed as images.
     pub image_pools: Vec<String>,
     /// Seconds to wait for a graceful shutdown or reboot to change the state before giving up.
-    pub settle_timeout_secs: u64,
+    /// Signed so that a negative value is reported against its key, not as a type error.
+    pub settle_timeout_secs: i64,
     /// Seconds between monitor samples (only while statistics are on screen).
     pub monitor_interval_secs: f64,
     /// Seconds of history the monitor charts keep.
-    pub monitor_window_secs: u64,
+    pub monitor_window_secs: i64,
     pub flavors: Vec<FlavorConfig>,
 }
 
@@ -84,18 +86,93 @@ fn default_flavors() -> Vec<FlavorConfig> {
     ]
 }
 
+/// Ranges of the numeric settings; a value outside is replaced by the default, with a message.
+const SETTLE_RANGE: (i64, i64) = (1, 86_400);
+const WINDOW_RANGE: (i64, i64) = (10, 86_400);
+
+/// Whole seconds kept inside `(min, max)` (both positive).
+fn whole_seconds_within(secs: i64, (min, max): (i64, i64)) -> Duration {
+    Duration::from_secs(secs.clamp(min, max).unsigned_abs())
+}
+
+/// Seconds as a `Duration`, kept inside `(min, max)`. `f64::clamp` lets NaN through and
+/// `Duration::from_secs_f64` panics on NaN and huge values, so a non-finite value gives `min`.
+fn seconds_within(secs: f64, (min, max): (f64, f64)) -> Duration {
+    let secs = if secs.is_finite() {
+        secs.clamp(min, max)
+    } else {
+        min
+    };
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs(1))
+}
+
 impl Config {
     pub fn refresh(&self) -> Duration {
-        // Clamp so a typo such as 0 cannot turn the refresh into a busy loop.
-        Duration::from_secs_f64(self.refresh_secs.clamp(0.5, 3600.0))
+        // Clamped so a typo such as 0 cannot turn the refresh into a busy loop.
+        seconds_within(self.refresh_secs, REFRESH_RANGE)
     }
 
     pub fn monitor_interval(&self) -> Duration {
-        Duration::from_secs_f64(self.monitor_interval_secs.clamp(0.2, 3600.0))
+        seconds_within(self.monitor_interval_secs, INTERVAL_RANGE)
     }
 
     pub fn monitor_window(&self) -> Duration {
-        Duration::from_secs(self.monitor_window_secs.clamp(10, 86_400))
+        whole_seconds_within(self.monitor_window_secs, WINDOW_RANGE)
+    }
+
+    pub fn settle_timeout(&self) -> Duration {
+        whole_seconds_within(self.settle_timeout_secs, SETTLE_RANGE)
+    }
+
+    /// Replace every numeric setting outside its range (NaN, infinities, negatives, huge
+    /// values) by its default; one message per setting replaced, naming the file and key.
+    fn check_ranges(&mut self, file: &Path) -> Vec<String> {
+        let defaults = Self::default();
+        let mut messages = Vec::new();
+        let mut report = |key: &str, value: String, range: String, default: String| {
+            messages.push(format!(
+                "{}: key `{key}` = {value} is out of range ({range}); using the default {default}",
+                file.display()
+            ));
+        };
+        let float_ok = |v: f64, (min, max): (f64, f64)| v.is_finite() && (min..=max).contains(&v);
+        if !float_ok(self.refresh_secs, REFRESH_RANGE) {
+            report(
+                "refresh_secs",
+                self.refresh_secs.to_string(),
+                format!("{} to {}", REFRESH_RANGE.0, REFRESH_RANGE.1),
+                defaults.refresh_secs.to_string(),
+            );
+            self.refresh_secs = defaults.refresh_secs;
+        }
+        if !float_ok(self.monitor_interval_secs, INTERVAL_RANGE) {
+            report(
+                "monitor_interval_secs",
+                self.monitor_interval_secs.to_string(),
+                format!("{} to {}", INTERVAL_RANGE.0, INTERVAL_RANGE.1),
+                defaults.monitor_interval_secs.to_string(),
+            );
+            self.monitor_interval_secs = defaults.monitor_interval_secs;
+        }
+        if !(WINDOW_RANGE.0..=WINDOW_RANGE.1).contains(&self.monitor_window_secs) {
+            report(
+                "monitor_window_secs",
+                self.monitor_window_secs.to_string(),
+                format!("{} to {}", WINDOW_RANGE.0, WINDOW_RANGE.1),
+                defaults.monitor_window_secs.to_string(),
+            );
+            self.monitor_window_secs = defaults.monitor_window_secs;
+        }
+        if !(SETTLE_RANGE.0..=SETTLE_RANGE.1).contains(&self.settle_timeout_secs) {
+            report(
+                "settle_timeout_secs",
+                self.settle_timeout_secs.to_string(),
+                format!("{} to {}", SETTLE_RANGE.0, SETTLE_RANGE.1),
+                defaults.settle_timeout_secs.to_string(),
+            );
+            self.settle_timeout_secs = defaults.settle_timeout_secs;
+        }
+        messages
     }
 
     pub fn flavors(&self) -> Vec<Flavor> {
@@ -127,7 +204,10 @@ impl Config {
         let path = dir.join("config.toml");
         match std::fs::read_to_string(&path) {
             Ok(text) => match Self::parse(&text, &path) {
-                Ok(config) => (config, None),
+                Ok(mut config) => {
+                    let messages = config.check_ranges(&path);
+                    (config, (!messages.is_empty()).then(|| messages.join("; ")))
+                }
                 Err(message) => (Self::default(), Some(message)),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
@@ -172,7 +252,9 @@ pub struct Paths {
 impl Paths {
     /// `YUN_CONFIG_DIR` → `$XDG_CONFIG_HOME/yun` → the platform's config dir. The state dir (logs,
     /// the demo host file) follows `YUN_STATE_DIR` → `$XDG_STATE_HOME/yun` → the platform's.
-    pub fn resolve() -> Self {
+    /// Without a home directory there is no safe default: a shared `/tmp` would let another
+    /// user plant the files yun writes (it often runs as root), so the error says what to set.
+    pub fn resolve() -> Result<Self, String> {
         let dirs = directories::ProjectDirs::from("", "", "yun");
         let env_dir = |var: &str| {
             std::env::var_os(var)
@@ -181,19 +263,33 @@ impl Paths {
         };
         let config_dir = env_dir("YUN_CONFIG_DIR")
             .or_else(|| env_dir("XDG_CONFIG_HOME").map(|d| d.join("yun")))
-            .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_path_buf()))
-            .unwrap_or_else(|| PathBuf::from(".yun"));
+            .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_path_buf()));
         let state_dir = env_dir("YUN_STATE_DIR")
             .or_else(|| env_dir("XDG_STATE_HOME").map(|d| d.join("yun")))
             .or_else(|| {
                 dirs.as_ref()
                     .and_then(|d| d.state_dir().map(Path::to_path_buf))
             })
-            .or_else(|| dirs.as_ref().map(|d| d.data_local_dir().to_path_buf()))
-            .unwrap_or_else(|| std::env::temp_dir().join("yun"));
-        Self {
-            config_dir,
-            state_dir,
+            .or_else(|| dirs.as_ref().map(|d| d.data_local_dir().to_path_buf()));
+        match (config_dir, state_dir) {
+            (Some(config_dir), Some(state_dir)) => Ok(Self {
+                config_dir,
+                state_dir,
+            }),
+            (config, state) => {
+                let mut missing = Vec::new();
+                if state.is_none() {
+                    missing.push("its state and logs (set YUN_STATE_DIR or XDG_STATE_HOME)");
+                }
+                if config.is_none() {
+                    missing.push("its configuration (set YUN_CONFIG_DIR or XDG_CONFIG_HOME)");
+                }
+                Err(format!(
+                    "yun: no home directory is known, so yun cannot tell where to keep {}; \
+                     set HOME, or the variables named",
+                    missing.join(" or ")
+                ))
+            }
         }
     }
 
@@ -245,6 +341,81 @@ mod tests {
         let err = err.unwrap();
         assert!(err.contains("line 1"), "{err}");
         assert!(err.contains("refesh_secs"), "{err}");
+    }
+
+    fn load_text(text: &str) -> (Config, Option<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), text).unwrap();
+        Config::load(dir.path())
+    }
+
+    #[test]
+    fn non_finite_and_out_of_range_seconds_fall_back_to_the_defaults_with_a_message() {
+        for key in ["refresh_secs", "monitor_interval_secs"] {
+            for value in ["nan", "inf", "-inf", "-1.0", "0.0", "1e300"] {
+                let (config, err) = load_text(&format!("{key} = {value}\n"));
+                assert_eq!(config, Config::default(), "{key} = {value}");
+                let err = err.unwrap_or_else(|| panic!("no message for {key} = {value}"));
+                assert!(err.contains("config.toml: key `"), "{err}");
+                assert!(err.contains(key), "{err}");
+                assert!(err.contains("using the default"), "{err}");
+                // The durations are computed without panicking.
+                let _ = (config.refresh(), config.monitor_interval());
+            }
+        }
+        for key in ["monitor_window_secs", "settle_timeout_secs"] {
+            for value in ["0", "-1", "-9223372036854775808", "9223372036854775807"] {
+                let (config, err) = load_text(&format!("{key} = {value}\n"));
+                assert_eq!(config, Config::default(), "{key} = {value}");
+                let err = err.unwrap();
+                assert!(
+                    err.contains(&format!("key `{key}` = {value} is out of range")),
+                    "{err}"
+                );
+            }
+            // Not an integer of seconds at all: the whole file is reported, defaults used.
+            for value in ["nan", "inf", "1e20", "99999999999999999999"] {
+                let (config, err) = load_text(&format!("{key} = {value}\n"));
+                assert_eq!(config, Config::default(), "{key} = {value}");
+                assert!(err.unwrap().contains(key), "{key} = {value}");
+            }
+        }
+    }
+
+    #[test]
+    fn in_range_values_are_kept_and_two_bad_keys_give_two_messages() {
+        let (config, err) = load_text("refresh_secs = 2.5\nsettle_timeout_secs = 10\n");
+        assert_eq!(err, None);
+        assert_eq!(config.refresh(), Duration::from_millis(2500));
+        assert_eq!(config.settle_timeout(), Duration::from_secs(10));
+        let (_, err) = load_text("refresh_secs = nan\nmonitor_interval_secs = inf\n");
+        let err = err.unwrap();
+        assert!(err.contains("refresh_secs") && err.contains("monitor_interval_secs"));
+    }
+
+    #[test]
+    fn durations_never_panic_on_values_set_in_code() {
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -5.0,
+            1e300,
+            f64::MAX,
+        ] {
+            let c = Config {
+                refresh_secs: v,
+                monitor_interval_secs: v,
+                settle_timeout_secs: i64::MAX,
+                monitor_window_secs: i64::MIN,
+                ..Config::default()
+            };
+            assert!(c.refresh() >= Duration::from_millis(500));
+            assert!(c.refresh() <= Duration::from_secs(3600));
+            assert!(c.monitor_interval() <= Duration::from_secs(3600));
+            assert_eq!(c.settle_timeout(), Duration::from_secs(86_400));
+            assert_eq!(c.monitor_window(), Duration::from_secs(10));
+        }
     }
 
     #[test]

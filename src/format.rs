@@ -68,6 +68,52 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// Whether `c` must not reach a terminal or a spreadsheet as itself: the C0 and C1 controls,
+/// DEL, and the bidirectional overrides, isolates and marks that reorder what is displayed.
+fn is_hostile(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
+}
+
+/// Text from a cloud or a domain made safe to print: every control character and bidi control
+/// is written visibly as an escape (`\e`, `\n`, `\x07`, `\u{202e}`) instead of being sent to the
+/// terminal (where it could retitle or clear it) or silently dropped (which would hide it).
+/// Text without any comes back unchanged and unallocated.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write;
+    if !text.chars().any(is_hostile) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_ascii_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c if is_hostile(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`escape_controls`] for an owned string, which is kept as is when it is clean.
+pub fn escape_controls_owned(text: String) -> String {
+    match escape_controls(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
+}
+
 /// Cut `text` to at most `width` display columns, ending with `…` when cut.
 pub fn truncate(text: &str, width: usize) -> String {
     if text.width() <= width {
@@ -119,6 +165,23 @@ mod tests {
             epoch(1_700_000_000).as_deref(),
             Some("2023-11-14 22:13:20 UTC")
         );
+    }
+
+    #[test]
+    fn controls_and_bidi_are_escaped_visibly() {
+        assert_eq!(
+            escape_controls("evil\u{1b}]0;PWNED\u{7}\u{1b}[2J"),
+            "evil\\e]0;PWNED\\x07\\e[2J"
+        );
+        assert_eq!(
+            escape_controls("a\u{202e}b\u{2066}c\u{200f}d\u{61c}e\u{9b}f\u{7f}"),
+            "a\\u{202e}b\\u{2066}c\\u{200f}d\\u{61c}e\\u{9b}f\\x7f"
+        );
+        assert_eq!(escape_controls("tab\there\nnl\r"), "tab\\there\\nnl\\r");
+        assert!(matches!(
+            escape_controls("数据库-主 web 01"),
+            std::borrow::Cow::Borrowed("数据库-主 web 01")
+        ));
     }
 
     #[test]

@@ -302,6 +302,7 @@ catalogue! {
     MonWaiting => "waiting for the first samples…", "等待首批采样…";
     MonNoneRunning => "no running instances", "没有运行中的云主机";
     MonWhy => "why: {reason}", "原因: {reason}";
+    MonBalloonNote => "note: yun sets the balloon period on live guests lacking memory figures", "注意: yun 会为缺少内存数据的运行中云主机设置气球统计周期 (仅限本次运行)";
     MonHostCpu => "CPU in use", "CPU使用率";
     MonHostMem => "memory in use", "内存使用";
     OverviewTop => "Top instances (o: sort by {key})", "资源占用排行 (o: 按{key}排序)";

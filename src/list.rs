@@ -6,8 +6,9 @@ use crate::format;
 use crate::i18n::Lang;
 use crate::model::Listing;
 
-/// Render a listing in `format`. JSON carries every field of the model; table and CSV carry the
-/// console's columns.
+/// Render a listing in `format`. JSON carries every field of the model, exactly (serde escapes
+/// what JSON must); table and CSV carry the console's columns, with every control and bidi
+/// character escaped visibly so a hostile name cannot drive the terminal.
 pub fn render(
     listing: &Listing,
     output: OutputFormat,
@@ -53,7 +54,11 @@ fn cells<T>(items: &[T], cols: &[Column<T>], lang: Lang) -> (Vec<String>, Vec<Ve
         .collect();
     let rows = items
         .iter()
-        .map(|item| cols.iter().map(|c| (c.cell)(item, lang)).collect())
+        .map(|item| {
+            cols.iter()
+                .map(|c| format::escape_controls_owned((c.cell)(item, lang)))
+                .collect()
+        })
         .collect();
     (header, rows)
 }
@@ -82,7 +87,16 @@ fn table(header: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// One CSV cell. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets
+/// the `'` prefix spreadsheet-safe writers use. Controls were escaped already, so no cell starts
+/// with a tab or a carriage return.
 fn csv_field(field: &str) -> String {
+    let field = format::escape_controls(field);
+    let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        field
+    };
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
@@ -131,6 +145,62 @@ mod tests {
         assert_eq!(
             lines.next(),
             Some("1,\"m1.tiny, \"\"small\"\"\",1,512 MiB,1 GiB,0 B,yes")
+        );
+    }
+
+    fn hostile_flavor() -> Listing {
+        let Listing::Flavors(mut list) = flavors() else {
+            unreachable!()
+        };
+        list[0].id = "=HYPERLINK(\"http://x\")".into();
+        list[0].name = "evil\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{202e}gpj.exe\u{9b}31m".into();
+        Listing::Flavors(list)
+    }
+
+    fn raw_controls(text: &str) -> Vec<char> {
+        text.chars()
+            .filter(|c| {
+                (c.is_control() && *c != '\n')
+                    || ('\u{202a}'..='\u{202e}').contains(c)
+                    || ('\u{2066}'..='\u{2069}').contains(c)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn table_and_csv_escape_controls_visibly_and_csv_defuses_formulas() {
+        let table = render(&hostile_flavor(), OutputFormat::Table, Lang::En, false).unwrap();
+        assert_eq!(raw_controls(&table), Vec::<char>::new(), "{table:?}");
+        assert!(
+            table.contains("evil\\e]0;PWNED\\x07\\e[2J\\u{202e}gpj.exe\\u{9b}31m"),
+            "{table}"
+        );
+        let csv = render(&hostile_flavor(), OutputFormat::Csv, Lang::En, false).unwrap();
+        assert_eq!(raw_controls(&csv), Vec::<char>::new(), "{csv:?}");
+        let row = csv.lines().nth(1).unwrap();
+        assert!(
+            row.starts_with("\"'=HYPERLINK(\"\"http://x\"\")\",evil\\e]0;"),
+            "{row}"
+        );
+    }
+
+    #[test]
+    fn csv_prefixes_every_formula_lead_character() {
+        for lead in ["=1+1", "+1", "-1", "@SUM(A1)"] {
+            assert_eq!(csv_field(lead), format!("'{lead}"));
+        }
+        assert_eq!(csv_field("\tx"), "\\tx");
+        assert_eq!(csv_field("web-01"), "web-01");
+    }
+
+    #[test]
+    fn json_keeps_the_exact_name() {
+        let out = render(&hostile_flavor(), OutputFormat::Json, Lang::En, false).unwrap();
+        assert!(!out.contains('\u{1b}'));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            v[0]["name"],
+            "evil\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{202e}gpj.exe\u{9b}31m"
         );
     }
 

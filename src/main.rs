@@ -22,7 +22,13 @@ use yun::{launch, list, logging, terminal};
 
 fn main() -> ExitCode {
     let started = Instant::now();
-    let paths = Paths::resolve();
+    let paths = match Paths::resolve() {
+        Ok(paths) => paths,
+        Err(line) => {
+            eprintln!("{line}");
+            return ExitCode::FAILURE;
+        }
+    };
     quiet_libvirt(&paths);
     let command = Cli::command().after_help(format!(
         "Files:\n  config  {}\n  themes  {}\n  logs    {}",
@@ -42,7 +48,7 @@ fn main() -> ExitCode {
     {
         eprintln!("yun: could not install the error reporter");
     }
-    terminal::install_panic_hook();
+    terminal::install_panic_hook(logging::log_file(&paths.state_dir));
 
     let (config, config_error) = Config::load(&paths.config_dir);
     if let Some(e) = &config_error {
@@ -74,7 +80,7 @@ fn main() -> ExitCode {
         match connect_cloud(&ctx, env, &runtime) {
             Ok(backend) => run_with(&ctx, &runtime, Arc::new(backend)),
             Err(line) => {
-                eprintln!("{line}");
+                print_error(&line);
                 ExitCode::FAILURE
             }
         }
@@ -82,7 +88,7 @@ fn main() -> ExitCode {
         match connect_libvirt(&ctx) {
             Ok(backend) => run_with(&ctx, &runtime, Arc::new(backend)),
             Err(line) => {
-                eprintln!("{line}");
+                print_error(&line);
                 ExitCode::FAILURE
             }
         }
@@ -138,14 +144,19 @@ fn connect_cloud(
         .unwrap_or_else(|| "OS_* environment".into());
     let mut config = openstack::clouds::load(ctx.cli.cloud.as_deref(), &discovery)
         .map_err(|e| format!("yun: cloud {label}: {e}"))?;
+    let cache_dir = openstack::default_cache_dir().ok_or_else(|| {
+        "yun: no home directory is known, so yun cannot tell where to cache Keystone tokens; \
+         set HOME or XDG_CACHE_HOME"
+            .to_string()
+    })?;
     if openstack::needs_password(&config) {
         // Asked on the terminal, never echoed, before the console takes the screen.
         let prompt = format!("Password for {label}: ");
-        let password = rpassword::prompt_password(prompt)
+        let password = terminal::read_password(&prompt)
             .map_err(|e| format!("yun: cloud {label}: cannot read the password: {e}"))?;
         openstack::set_password(&mut config, openstack::Secret::new(password));
     }
-    let mut opts = OpenStackOptions::new(config, openstack::default_cache_dir());
+    let mut opts = OpenStackOptions::new(config, cache_dir);
     opts.readonly = ctx.cli.readonly;
     opts.no_token_cache = ctx.cli.no_token_cache;
     opts.all_projects = ctx.cli.all_projects;
@@ -173,11 +184,11 @@ fn run_with<B: Backend>(
                 ExitCode::SUCCESS
             }
             Ok(Err(e)) => {
-                eprintln!("yun: {e}");
+                print_error(&format!("yun: {e}"));
                 ExitCode::FAILURE
             }
             Err(e) => {
-                eprintln!("yun: cannot list {}: {e}", what.command_name());
+                print_error(&format!("yun: cannot list {}: {e}", what.command_name()));
                 ExitCode::FAILURE
             }
         };
@@ -198,7 +209,7 @@ fn run_with<B: Backend>(
         lang,
         backend.capabilities(),
         target,
-        std::time::Duration::from_secs(ctx.config.settle_timeout_secs),
+        ctx.config.settle_timeout(),
     );
     state.host = host;
     let mut monitor_config = ctx.config.clone();
@@ -224,9 +235,9 @@ fn run_with<B: Backend>(
     drop(quiet);
     match result {
         Ok(Exit::Quit) => ExitCode::SUCCESS,
-        Ok(Exit::Signal(name)) => {
-            tracing::info!("exiting on {name}");
-            ExitCode::from(if name == "SIGINT" { 130 } else { 143 })
+        Ok(Exit::Signal(stop)) => {
+            tracing::info!("exiting on {}", stop.name);
+            ExitCode::from(stop.exit_code())
         }
         Ok(Exit::TerminalGone) => {
             tracing::info!("terminal gone; exiting");
@@ -239,6 +250,12 @@ fn run_with<B: Backend>(
     }
 }
 
+/// An error line on stderr: it may carry text from a cloud or a domain (a name, a fault
+/// message), so its controls are escaped visibly before it reaches the terminal.
+fn print_error(line: &str) {
+    eprintln!("{}", yun::format::escape_controls(line));
+}
+
 /// libvirt logs library warnings to stderr, which would scribble over the console. Send them to
 /// a file in the state directory instead (unless the user chose an output).
 #[allow(unsafe_code)]
@@ -249,7 +266,12 @@ fn quiet_libvirt(paths: &Paths) {
     if std::fs::create_dir_all(&paths.state_dir).is_err() {
         return;
     }
-    let value = format!("3:file:{}", paths.state_dir.join("libvirt.log").display());
+    let log = paths.state_dir.join("libvirt.log");
+    // Created here so it is private (0600) before libvirt or a redirect of fd 2 appends to it.
+    if logging::open_private(&log).is_err() {
+        return;
+    }
+    let value = format!("3:file:{}", log.display());
     // SAFETY: called first thing in `main`, before any thread (runtime, libvirt, logging) exists,
     // so nothing can read the environment concurrently.
     unsafe { std::env::set_var("LIBVIRT_LOG_OUTPUTS", value) };

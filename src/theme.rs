@@ -251,7 +251,8 @@ pub fn available(user_dir: Option<&Path>) -> Vec<String> {
 pub fn parse_color(value: &str) -> Option<Color> {
     let v = value.trim().to_ascii_lowercase();
     if let Some(hex) = v.strip_prefix('#') {
-        if hex.len() != 6 {
+        // from_str_radix alone would take a sign (`#+12345`).
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let n = u32::from_str_radix(hex, 16).ok()?;
@@ -286,6 +287,24 @@ pub fn parse_color(value: &str) -> Option<Color> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_numbers_out_of_range_are_refused_not_wrapped() {
+        for bad in [
+            "256",
+            "-1",
+            "1e3",
+            "nan",
+            "#fffffff",
+            "#12345",
+            "#+12345",
+            "#ＡＢＣ",
+        ] {
+            assert_eq!(parse_color(bad), None, "{bad}");
+        }
+        assert_eq!(parse_color("255"), Some(Color::Indexed(255)));
+        assert_eq!(parse_color("#FF0080"), Some(Color::Rgb(255, 0, 128)));
+    }
 
     #[test]
     fn every_builtin_theme_parses_and_sets_every_slot() {

@@ -561,3 +561,32 @@ fn a_listing_note_reaches_the_status_line() {
     assert_eq!(status.level, Level::Warning);
     assert_eq!(status.text, "2 row(s) could not be read");
 }
+
+#[test]
+fn the_serial_console_runs_virsh_with_the_uuid_as_one_argument() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    // A name with a multi-byte first word: split on whitespace or used as an option it would
+    // be the wrong domain; the UUID is one word that cannot start with `-`.
+    let id = select(&mut state, "数据库-主");
+    let effects = press(&demo, &mut state, 'c');
+    assert!(effects.is_empty(), "{effects:?}");
+    let effects = update::on_key(
+        &mut state,
+        KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+    );
+    let [Effect::RunInteractive(argv)] = effects.as_slice() else {
+        panic!("the console command, got {effects:?}")
+    };
+    // (The test state shows the demo host under a stable label instead of its temporary path.)
+    assert_eq!(argv, &["virsh", "-c", common::DEMO_LABEL, "console", &id]);
+}
+
+#[test]
+fn status_messages_show_bidi_and_escape_characters_escaped() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    // What a cloud might put in a fault message that yun shows on the status line.
+    state.set_status(Level::Error, "fault: \u{1b}[2Jdisk\u{202e}lluf");
+    assert_eq!(status_text(&state), r"fault: \e[2Jdisk\u{202e}lluf");
+}

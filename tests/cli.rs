@@ -128,3 +128,238 @@ fn invalid_config_is_reported_in_the_log_and_yun_goes_on() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("m1.tiny"));
 }
+
+#[test]
+fn refresh_and_interval_flags_refuse_non_finite_and_out_of_range_values() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["--refresh", "--interval"] {
+        for value in [
+            "nan", "NaN", "inf", "-inf", "-1", "0", "1e20", "1e400", "soon",
+        ] {
+            let arg = format!("{flag}={value}");
+            let out = yun(dir.path(), &["--demo", &arg, "list", "flavors"]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{arg}: {stderr}");
+            assert!(stderr.contains(flag), "{arg}: {stderr}");
+            assert!(
+                stderr.contains("out of range") || stderr.contains("not a number"),
+                "{arg}: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{arg}: {stderr}");
+        }
+    }
+    let out = yun(
+        dir.path(),
+        &[
+            "--demo",
+            "--refresh",
+            "0.5",
+            "--interval",
+            "3600",
+            "list",
+            "flavors",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn config_numbers_out_of_range_are_logged_with_file_and_key_and_defaults_used() {
+    for (key, value) in [
+        ("refresh_secs", "nan"),
+        ("refresh_secs", "inf"),
+        ("refresh_secs", "-1.0"),
+        ("refresh_secs", "1e300"),
+        ("monitor_interval_secs", "nan"),
+        ("monitor_interval_secs", "-inf"),
+        ("monitor_interval_secs", "1e300"),
+        ("monitor_window_secs", "0"),
+        ("monitor_window_secs", "9223372036854775807"),
+        ("monitor_window_secs", "-1"),
+        ("settle_timeout_secs", "9223372036854775807"),
+        ("settle_timeout_secs", "nan"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(config.join("config.toml"), format!("{key} = {value}\n")).unwrap();
+        let out = yun(dir.path(), &["--demo", "list", "flavors"]);
+        assert!(
+            out.status.success(),
+            "{key} = {value}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("m1.tiny"));
+        let log = std::fs::read_to_string(dir.path().join("yun.log")).unwrap();
+        assert!(
+            log.contains("config.toml") && log.contains(key) && log.contains("default"),
+            "{key} = {value}: {log}"
+        );
+    }
+}
+
+/// A test-driver host with one domain of the given XML-escaped name.
+fn host_with_domains(dir: &std::path::Path, names: &[&str]) -> String {
+    let domains: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                "<domain type='test'><name>{name}</name>\
+                 <uuid>22222222-0000-4000-8000-00000000000{i}</uuid>\
+                 <memory unit='MiB'>512</memory><vcpu>1</vcpu>\
+                 <os><type arch='x86_64'>hvm</type></os></domain>"
+            )
+        })
+        .collect();
+    let path = dir.join("host.xml");
+    std::fs::write(
+        &path,
+        format!(
+            "<node><cpu><mhz>2400</mhz><model>x86_64</model><active>2</active><nodes>1</nodes>\
+             <sockets>1</sockets><cores>2</cores><threads>1</threads></cpu>\
+             <memory>4194304</memory>{domains}</node>"
+        ),
+    )
+    .unwrap();
+    format!("test://{}", path.display())
+}
+
+/// Characters that must never reach the terminal raw: controls (but the line ends) and the
+/// bidi overrides and isolates.
+fn raw_hostile(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || ('\u{202a}'..='\u{202e}').contains(c)
+                || ('\u{2066}'..='\u{2069}').contains(c)
+                || ['\u{200e}', '\u{200f}', '\u{61c}'].contains(c)
+        })
+        .collect()
+}
+
+#[test]
+fn list_escapes_bidi_and_c1_controls_in_names_and_csv_defuses_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = host_with_domains(
+        dir.path(),
+        &[
+            "evil&#x202E;gpj.exe&#x85;&#x9B;31m&#x2066;&#x200F;&#x61C;-x y",
+            "=cmd|' -C calc'!A0",
+        ],
+    );
+    let out = yun(dir.path(), &["-c", &uri, "list", "instances"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(raw_hostile(&table), Vec::<char>::new(), "{table:?}");
+    assert!(
+        table.contains(r"evil\u{202e}gpj.exe\u{85}\u{9b}31m\u{2066}\u{200f}\u{61c}-x y"),
+        "{table}"
+    );
+
+    let out = yun(dir.path(), &["-c", &uri, "list", "instances", "-o", "csv"]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(raw_hostile(&csv), Vec::<char>::new(), "{csv:?}");
+    assert!(
+        csv.lines().any(|l| l.starts_with("'=cmd|' -C calc'!A0,")),
+        "{csv}"
+    );
+
+    // JSON is exact data: the name round-trips, escaped the JSON way.
+    let out = yun(dir.path(), &["-c", &uri, "list", "instances", "-o", "json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["name"] == "evil\u{202e}gpj.exe\u{85}\u{9b}31m\u{2066}\u{200f}\u{61c}-x y")
+    );
+}
+
+#[test]
+fn an_error_line_naming_a_hostile_domain_is_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    // libvirt refuses the name (it holds a `/`) and quotes it in its error.
+    let uri = host_with_domains(dir.path(), &["a&#x202E;b&#x9B;2J/c"]);
+    let out = yun(dir.path(), &["-c", &uri, "list", "instances"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(raw_hostile(&stderr), Vec::<char>::new(), "{stderr:?}");
+    assert!(stderr.contains(r"a\u{202e}b\u{9b}2J/c"), "{stderr}");
+}
+
+/// yun as a user the system has no home directory for (no passwd entry, no HOME): it must
+/// refuse rather than fall back to a shared temporary directory. Needs root to switch user.
+fn yun_homeless(env: &[(&str, &std::path::Path)], args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yun"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("LANG", "C")
+        .uid(54_321)
+        .gid(54_321);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output()
+        .expect("run yun as uid 54321 (the tests run as root)")
+}
+
+#[test]
+fn without_a_home_yun_refuses_instead_of_using_a_shared_temp_dir() {
+    let out = yun_homeless(&[], &["--demo", "list", "flavors"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("set HOME") && stderr.contains("YUN_STATE_DIR"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // With the directories named it works, and its files are private.
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::chown(dir.path(), Some(54_321), Some(54_321)).unwrap();
+    let state = dir.path().join("state");
+    let config = dir.path().join("config");
+    let dirs = [
+        ("YUN_STATE_DIR", state.as_path()),
+        ("YUN_CONFIG_DIR", config.as_path()),
+    ];
+    let out = yun_homeless(&dirs, &["--demo", "list", "flavors"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in ["yun.log", "libvirt.log"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(state.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+
+    // A cloud's token cache has no place either, and yun says so before asking anything.
+    let clouds = dir.path().join("clouds.yaml");
+    std::fs::write(
+        &clouds,
+        "clouds:\n  c:\n    auth:\n      auth_url: http://127.0.0.1:9/\n      username: u\n      \
+         project_name: p\n      user_domain_name: Default\n      project_domain_name: Default\n",
+    )
+    .unwrap();
+    let mut env = dirs.to_vec();
+    env.push(("OS_CLIENT_CONFIG_FILE", clouds.as_path()));
+    let out = yun_homeless(&env, &["--cloud", "c", "list", "instances"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("XDG_CACHE_HOME"), "{stderr}");
+    assert!(!stderr.contains("Password"), "{stderr}");
+}

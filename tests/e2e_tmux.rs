@@ -7,7 +7,7 @@ mod tmux;
 
 use std::process::Command;
 
-use tmux::{Tmux, at_prompt, is_alive, wait_gone};
+use tmux::{Tmux, is_alive, wait_gone};
 
 /// The Instances table of the demo host once it has loaded.
 const INSTANCES_TITLE: &str = "┌ Instances (14)";
@@ -152,7 +152,10 @@ fn live_columns_sort_by_cpu_and_the_monitor_pane_opens() {
     // `m` on the top row opens its monitor with the figure's basis; Esc goes back.
     t.keys(&["g", "m"]);
     t.wait_until("the monitor pane with its figures", |s| {
-        s.contains("Monitor ·") && s.contains("of its 1 vCPU") && s.contains("test driver")
+        s.contains("Monitor ·")
+            && s.contains("of its 1 vCPU")
+            && s.contains("test driver")
+            && s.contains("yun sets the balloon period on live guests")
     });
     t.escape();
     t.wait_until("back on the table", |s| {
@@ -160,52 +163,8 @@ fn live_columns_sort_by_cpu_and_the_monitor_pane_opens() {
     });
 }
 
-/// After yun has exited: the shell prompt is back with yun's exit status `status`, the pane has
-/// left the alternate screen and shows the cursor, the terminal is in cooked mode with echo,
-/// and no yun of this test is left.
 fn assert_terminal_restored(t: &Tmux, pid: u32, status: u8) {
-    t.wait_for_prompt();
-    wait_gone(pid);
-    assert!(
-        t.yun_pids().is_empty(),
-        "yun still running: {:?}",
-        t.yun_pids()
-    );
-    assert_eq!(
-        t.pane_format("#{alternate_on}"),
-        "0",
-        "still on the alternate screen"
-    );
-    assert_eq!(t.pane_format("#{cursor_flag}"), "1", "cursor left hidden");
-    assert_eq!(
-        t.pane_format("#{mouse_any_flag}"),
-        "0",
-        "mouse reporting left on"
-    );
-
-    // Only the commands' output lines start with STATUS: or FLAG: (the typed command line
-    // starts with the prompt), so the wait cannot be satisfied by the echo of the command.
-    t.run_line(
-        "echo STATUS:$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | sed 's/^/FLAG:/'",
-    );
-    let screen = t.wait_until("the exit status, the stty flags and the prompt", |s| {
-        s.lines().filter(|l| l.starts_with("FLAG:")).count() == 2 && at_prompt(s)
-    });
-    let shown = screen.lines().find_map(|l| l.strip_prefix("STATUS:"));
-    assert_eq!(
-        shown.map(str::trim),
-        Some(status.to_string().as_str()),
-        "exit status of yun\n{screen}"
-    );
-    let flags: Vec<&str> = screen
-        .lines()
-        .filter_map(|l| l.strip_prefix("FLAG:"))
-        .map(str::trim)
-        .collect();
-    assert!(
-        flags.contains(&"icanon") && flags.contains(&"echo"),
-        "terminal not restored, stty flags: {flags:?}\n{screen}"
-    );
+    t.assert_restored(pid, status);
 }
 
 #[test]
@@ -270,4 +229,31 @@ fn chinese_interface() {
             l.contains("1 概览") && l.contains("2 云主机") && !l.contains("Instances")
         }) && block_title(s).contains("┌ 云主机 (14)")
     });
+}
+
+#[test]
+fn non_finite_numbers_in_config_toml_are_reported_and_the_console_runs_on_defaults() {
+    let t = Tmux::start("config-nan");
+    std::fs::write(
+        t.config_dir.join("config.toml"),
+        "refresh_secs = nan\nmonitor_interval_secs = inf\n",
+    )
+    .expect("write config.toml");
+    t.start_yun(&[]);
+    t.wait_until("the console and the config message", |s| {
+        s.contains(INSTANCES_TITLE)
+            && s.contains("config.toml: key `refresh_secs` = NaN is out of range (0.5 to 3600)")
+    });
+    let log = std::fs::read_to_string(t.state_dir.join("yun.log")).expect("yun.log");
+    assert!(
+        log.contains("key `monitor_interval_secs` = inf is out of range"),
+        "{log}"
+    );
+    // The monitor samples at the default interval instead of panicking on an infinite one.
+    t.keys(&["m"]);
+    t.wait_for_text("every 1 s");
+    let pid = t.yun_pid();
+    t.escape();
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, pid, 0);
 }

@@ -378,7 +378,13 @@ async fn fixture_instance_detail() {
     assert!(d.document.contains("<name>web-01</name>"));
     assert_eq!(
         d.console_command.as_deref(),
-        Some(format!("virsh -c {} console web-01", fixture_uri()).as_str())
+        Some(
+            format!(
+                "virsh -c {} console 11111111-0000-4000-8000-000000000001",
+                fixture_uri()
+            )
+            .as_str()
+        )
     );
     let missing = b
         .instance_detail("11111111-0000-4000-8000-00000000ffff")

@@ -22,12 +22,57 @@ use crate::ui::{self, HitMap};
 #[derive(Debug, PartialEq, Eq)]
 pub enum Exit {
     Quit,
-    Signal(&'static str),
+    /// A signal asked yun to stop; it exits with 128 + the number, as a shell reports it.
+    Signal(Stop),
     /// The terminal went away (SSH hangup, closed pty): nothing to restore.
     TerminalGone,
 }
 
 const SPINNER_PERIOD: Duration = Duration::from_millis(100);
+
+/// A signal that ends the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stop {
+    pub name: &'static str,
+    pub number: i32,
+}
+
+impl Stop {
+    /// The exit status a shell shows for a process ended by this signal.
+    pub fn exit_code(self) -> u8 {
+        u8::try_from(128 + self.number).unwrap_or(1)
+    }
+}
+
+/// The signals that end the console, each with the terminal restored first (without a handler
+/// QUIT, USR1, USR2 and ABRT would end yun at once, leaving the terminal raw on the alternate
+/// screen). HUP is handled apart: the terminal is gone.
+const STOP_SIGNALS: [(&str, i32); 6] = [
+    ("SIGTERM", libc::SIGTERM),
+    ("SIGINT", libc::SIGINT),
+    ("SIGQUIT", libc::SIGQUIT),
+    ("SIGUSR1", libc::SIGUSR1),
+    ("SIGUSR2", libc::SIGUSR2),
+    ("SIGABRT", libc::SIGABRT),
+];
+
+/// Resolves with the first of [`STOP_SIGNALS`] to arrive.
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = Stop>> {
+    let mut streams = Vec::with_capacity(STOP_SIGNALS.len());
+    for (name, number) in STOP_SIGNALS {
+        streams.push((Stop { name, number }, signal(SignalKind::from_raw(number))?));
+    }
+    Ok(async move {
+        let waits = streams.iter_mut().map(|(stop, stream)| {
+            let stop = *stop;
+            Box::pin(async move {
+                stream.recv().await;
+                stop
+            })
+        });
+        futures::future::select_all(waits).await.0
+    })
+}
 
 pub async fn run<B: Backend>(
     backend: Arc<B>,
@@ -39,9 +84,9 @@ pub async fn run<B: Backend>(
     let (event_tx, mut backend_events) = mpsc::unbounded_channel();
     let requests = worker::spawn(backend, event_tx);
 
-    let mut sigterm = signal(SignalKind::terminate())?;
+    let stop = stop_signals()?;
+    tokio::pin!(stop);
     let mut sighup = signal(SignalKind::hangup())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
 
     let mut terminal = terminal::enter()?;
     let _guard = terminal::RestoreGuard;
@@ -156,8 +201,7 @@ pub async fn run<B: Backend>(
                 update::on_spinner_tick(&mut state);
                 dirty = true;
             }
-            _ = sigterm.recv() => return Ok(Exit::Signal("SIGTERM")),
-            _ = sigint.recv() => return Ok(Exit::Signal("SIGINT")),
+            stop = &mut stop => return Ok(Exit::Signal(stop)),
             _ = sighup.recv() => return Ok(Exit::TerminalGone),
         }
     }
@@ -187,21 +231,23 @@ async fn suspended<T: Send + 'static>(
     Ok(result?)
 }
 
-fn editor_command() -> Vec<String> {
+/// `$VISUAL`, else `$EDITOR`, else `vi`: a shell command line, so it may carry arguments
+/// (`code --wait`, `emacsclient -t`).
+fn editor_command() -> String {
     ["VISUAL", "EDITOR"]
         .iter()
         .filter_map(|v| std::env::var(v).ok())
         .find(|v| !v.trim().is_empty())
         .unwrap_or_else(|| "vi".to_string())
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
 }
 
-/// Write `document` to a private temporary file, open it in the user's editor, read it back.
+/// Write `document` to a file in a fresh private directory, open it in the user's editor, read
+/// it back. The document may hold secrets (graphics passwords), and yun often runs as root, so
+/// the directory is created 0700 under a random name and the file inside it exclusively
+/// (`O_EXCL`, never through a symlink); both are removed afterwards.
 fn edit_document(name: &str, document: &str) -> Result<String, String> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
     let safe: String = name
         .chars()
@@ -213,36 +259,48 @@ fn edit_document(name: &str, document: &str) -> Result<String, String> {
             }
         })
         .collect();
-    let path = std::env::temp_dir().join(format!("yun-edit-{}-{safe}.xml", std::process::id()));
+    let dir = tempfile::Builder::new()
+        .prefix("yun-edit-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .map_err(|e| format!("{}: {e}", std::env::temp_dir().display()))?;
+    let path = dir.path().join(format!("{safe}.xml"));
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .mode(0o600)
             .open(&path)?;
-        file.write_all(document.as_bytes())
+        file.write_all(document.as_bytes())?;
+        file.sync_all()
     };
     write().map_err(|e| format!("{}: {e}", path.display()))?;
-    let argv = editor_command();
-    let status = std::process::Command::new(&argv[0])
-        .args(&argv[1..])
+    let editor = editor_command();
+    // The shell splits the user's command line as the user would; the path goes in as `$1`,
+    // never through the shell's parser.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
         .arg(&path)
         .status();
+    let failed = |error: String| {
+        crate::i18n::Msg::StatusNoEditor.fill(
+            crate::i18n::Lang::En,
+            &[("editor", &editor), ("error", &error)],
+        )
+    };
     let result = match status {
         Ok(s) if s.success() => {
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
         }
-        Ok(s) => Err(crate::i18n::Msg::StatusNoEditor.fill(
-            crate::i18n::Lang::En,
-            &[("editor", &argv.join(" ")), ("error", &s.to_string())],
-        )),
-        Err(e) => Err(crate::i18n::Msg::StatusNoEditor.fill(
-            crate::i18n::Lang::En,
-            &[("editor", &argv.join(" ")), ("error", &e.to_string())],
-        )),
+        Ok(s) => Err(failed(s.to_string())),
+        Err(e) => Err(failed(e.to_string())),
     };
-    let _ = std::fs::remove_file(&path);
+    if let Err(e) = dir.close() {
+        tracing::warn!("could not remove the editor's directory: {e}");
+    }
     result
 }
 
@@ -252,7 +310,10 @@ fn run_interactive(argv: &[String]) -> Result<(), BackendError> {
     };
     match std::process::Command::new(program).args(args).status() {
         Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(BackendError::Api(format!("{}: {s}", argv.join(" ")))),
+        Ok(s) => Err(BackendError::Api(format!(
+            "{}: {s}",
+            crate::backend::actions::shell_join(argv)
+        ))),
         Err(e) => Err(BackendError::Api(format!("{program}: {e}"))),
     }
 }

@@ -495,10 +495,12 @@ impl AppState {
         });
     }
 
+    /// The text often carries a cloud's or libvirt's message: its controls and bidi overrides
+    /// are escaped visibly, as in the tables.
     pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
         self.status = Some(StatusMessage {
             level,
-            text: text.into(),
+            text: crate::format::escape_controls_owned(text.into()),
             at: Instant::now(),
         });
     }

@@ -61,7 +61,14 @@ impl TableView {
         self.live_keys.clear();
         self.cells = items
             .iter()
-            .map(|item| columns.iter().map(|c| (c.cell)(item, lang)).collect())
+            .map(|item| {
+                // ratatui drops control characters but draws bidi overrides, which reorder
+                // what the row shows: escape both visibly, as `yun list` does.
+                columns
+                    .iter()
+                    .map(|c| crate::format::escape_controls_owned((c.cell)(item, lang)))
+                    .collect()
+            })
             .collect();
         self.tones = items
             .iter()
@@ -260,6 +267,18 @@ mod tests {
 
     fn names(t: &TableView) -> Vec<&str> {
         t.visible.iter().map(|&i| t.cells[i][0].as_str()).collect()
+    }
+
+    #[test]
+    fn console_cells_show_bidi_overrides_escaped() {
+        let mut t = TableView::default();
+        let hostile = [Row {
+            id: "x",
+            name: "evil\u{202e}gpj.exe\u{2066}",
+            n: 1,
+        }];
+        t.set_rows(&hostile, &columns(), Lang::En, |r| r.id);
+        assert_eq!(names(&t), [r"evil\u{202e}gpj.exe\u{2066}"]);
     }
 
     #[test]

@@ -10,7 +10,10 @@ use tui_input::backend::crossterm::EventHandler;
 use crate::app::action::{Action, Effect};
 use crate::app::keymap::Context;
 use crate::app::state::{AppState, ConsoleUrl, DetailView, InputMode, Level, Popup, RunningTask};
-use crate::backend::{BackendError, BackendEvent, BackendRequest, ConnectionState, InstanceAction};
+use crate::backend::actions::virsh_console_argv;
+use crate::backend::{
+    BackendError, BackendEvent, BackendRequest, CommandStyle, ConnectionState, InstanceAction,
+};
 use crate::i18n::{self, Msg, tab_title};
 use crate::model::{InstanceStatus, ResourceKind};
 use crate::ui::HitMap;
@@ -689,15 +692,18 @@ fn popup_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                     .instances
                     .iter()
                     .any(|i| i.name == name && i.status == InstanceStatus::Active);
+                // Built as an argument list from the domain's UUID, never split from the
+                // displayed line: a name may hold spaces or start with `-`.
                 let command = (*detail)
                     .as_ref()
                     .filter(|d| !d.serials.is_empty())
-                    .and_then(|d| d.console_command.clone());
+                    .and_then(|d| match &state.caps.command_style {
+                        CommandStyle::Virsh { uri } => Some(virsh_console_argv(uri, &d.id)),
+                        CommandStyle::OpenStack { .. } => None,
+                    });
                 match command {
-                    Some(cmd) if running => {
-                        return vec![Effect::RunInteractive(
-                            cmd.split_whitespace().map(str::to_string).collect(),
-                        )];
+                    Some(argv) if running => {
+                        return vec![Effect::RunInteractive(argv)];
                     }
                     _ => {
                         let msg = state.t(Msg::ConsoleNotRunning);

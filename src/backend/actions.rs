@@ -293,6 +293,23 @@ impl InstanceAction {
     }
 }
 
+/// The command that attaches the serial console of a libvirt domain, as an argument list. The
+/// domain goes by its UUID: a name may start with `-` (an option to virsh) or hold spaces.
+pub fn virsh_console_argv(uri: &str, uuid: &str) -> Vec<String> {
+    ["virsh", "-c", uri, "console", uuid]
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// An argument list as one shell-quoted line, for display.
+pub fn shell_join(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Quote a word for a POSIX shell when it needs it.
 pub fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
@@ -347,6 +364,25 @@ mod tests {
                 delete_volumes: false
             }
             .allowed_for(&i)
+        );
+    }
+
+    #[test]
+    fn console_command_is_an_argument_list_by_uuid() {
+        let argv = virsh_console_argv("qemu+ssh://root@h/system?x=a b", "1b4e28ba-2fa1-11d2");
+        assert_eq!(
+            argv,
+            [
+                "virsh",
+                "-c",
+                "qemu+ssh://root@h/system?x=a b",
+                "console",
+                "1b4e28ba-2fa1-11d2"
+            ]
+        );
+        assert_eq!(
+            shell_join(&argv),
+            "virsh -c 'qemu+ssh://root@h/system?x=a b' console 1b4e28ba-2fa1-11d2"
         );
     }
 

@@ -288,6 +288,18 @@ fn summary_lines(rates: &Rates, vcpus: u32, state: &AppState, theme: &Theme) -> 
             Style::default().fg(theme.warning),
         )));
     }
+    // Reading guest memory changes the live domain (its balloon statistics period): say so
+    // where the figures are shown, not only in the README.
+    if matches!(
+        state.caps.command_style,
+        crate::backend::CommandStyle::Virsh { .. }
+    ) && !state.caps.readonly
+    {
+        lines.push(Line::from(Span::styled(
+            format!("  {}", Msg::MonBalloonNote.text(lang)),
+            theme.muted(),
+        )));
+    }
     lines
 }
 

@@ -167,17 +167,46 @@ impl Tmux {
     /// Starts yun in the pane with `--demo`, this test's unique `--refresh` token and `args`,
     /// then waits for the first table.
     pub fn start_yun(&self, args: &[&str]) {
+        let mut all = vec!["--demo"];
+        all.extend_from_slice(args);
+        self.start_yun_with(&[], &all);
+    }
+
+    /// Starts yun in the pane with the environment variables `env` (values quoted for the
+    /// shell), this test's unique `--refresh` token and `args` (no `--demo`).
+    ///
+    /// yun runs from a small script under `sh`, not straight from the interactive bash: bash
+    /// puts the terminal's modes back itself when a job dies of a signal, which would hide a
+    /// yun that leaves echo off; `sh` (like a script or another shell) does not.
+    pub fn start_yun_with(&self, env: &[(&str, &str)], args: &[&str]) {
         let bin = env!("CARGO_BIN_EXE_yun");
-        let mut line = format!(
-            "{} --demo --refresh {}",
+        let mut line = String::new();
+        for (k, v) in env {
+            line.push_str(&format!("{k}={} ", sh_quote(Path::new(v))));
+        }
+        line.push_str(&format!(
+            "{} --refresh {}",
             sh_quote(Path::new(bin)),
             self.token
-        );
+        ));
         for a in args {
             line.push(' ');
-            line.push_str(a);
+            line.push_str(&sh_quote(Path::new(a)));
         }
-        self.run_line(&line);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let script = self.state_dir.join(format!("run-yun-{n}.sh"));
+        std::fs::write(&script, format!("{line}\n")).expect("write the launch script");
+        self.run_line(&format!("sh {}", sh_quote(&script)));
+    }
+
+    /// Sends `signal` (a name such as `TERM`) to `pid` with kill(1).
+    pub fn kill(&self, signal: &str, pid: u32) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {pid} failed");
     }
 
     pub fn capture(&self) -> String {
@@ -294,6 +323,58 @@ impl Tmux {
             out.status.success(),
             "resize-window failed: {}",
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// After yun has exited: the shell prompt is back with its exit status `status`, the pane
+    /// has left the alternate screen and shows the cursor, the terminal is in cooked mode with
+    /// echo, and no yun of this test is left.
+    pub fn assert_restored(&self, pid: u32, status: u8) {
+        self.wait_for_prompt();
+        wait_gone(pid);
+        assert!(
+            self.yun_pids().is_empty(),
+            "yun still running: {:?}",
+            self.yun_pids()
+        );
+        assert_eq!(
+            self.pane_format("#{alternate_on}"),
+            "0",
+            "still on the alternate screen"
+        );
+        assert_eq!(
+            self.pane_format("#{cursor_flag}"),
+            "1",
+            "cursor left hidden"
+        );
+        assert_eq!(
+            self.pane_format("#{mouse_any_flag}"),
+            "0",
+            "mouse reporting left on"
+        );
+
+        // Only the commands' output lines start with STATUS: or FLAG: (the typed command line
+        // starts with the prompt), so the wait cannot be satisfied by the echo of the command.
+        self.run_line(
+            "echo STATUS:$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | sed 's/^/FLAG:/'",
+        );
+        let screen = self.wait_until("the exit status, the stty flags and the prompt", |s| {
+            s.lines().filter(|l| l.starts_with("FLAG:")).count() == 2 && at_prompt(s)
+        });
+        let shown = screen.lines().find_map(|l| l.strip_prefix("STATUS:"));
+        assert_eq!(
+            shown.map(str::trim),
+            Some(status.to_string().as_str()),
+            "exit status of yun\n{screen}"
+        );
+        let flags: Vec<&str> = screen
+            .lines()
+            .filter_map(|l| l.strip_prefix("FLAG:"))
+            .map(str::trim)
+            .collect();
+        assert!(
+            flags.contains(&"icanon") && flags.contains(&"echo"),
+            "terminal not restored, stty flags: {flags:?}\n{screen}"
         );
     }
 

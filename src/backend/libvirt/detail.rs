@@ -4,7 +4,7 @@ use super::ffi;
 use super::inventory::{self, DomainFacts, LeaseMap, Storage};
 use super::thread::{Session, lv};
 use crate::backend::BackendError;
-use crate::backend::actions::shell_quote;
+use crate::backend::actions::{shell_join, virsh_console_argv};
 use crate::model::{DiskInfo, GraphicsInfo, InstanceDetail, NicInfo, OsInfo};
 
 /// Look a domain up by its UUID string.
@@ -138,11 +138,7 @@ pub fn instance_detail(s: &Session, id: &str) -> Result<InstanceDetail, BackendE
         },
         autostart: d.autostart,
         persistent: d.persistent,
-        console_command: Some(format!(
-            "virsh -c {} console {}",
-            shell_quote(&s.opts.uri),
-            shell_quote(&d.xml.name)
-        )),
+        console_command: Some(shell_join(&virsh_console_argv(&s.opts.uri, &d.id))),
         console_log: None,
         extra,
         document,

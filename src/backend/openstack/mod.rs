@@ -86,11 +86,17 @@ impl OpenStackOptions {
     }
 }
 
-/// The token cache directory yun uses by default (`~/.cache/yun/openstack` on Linux).
-pub fn default_cache_dir() -> PathBuf {
-    directories::ProjectDirs::from("", "", "yun")
-        .map(|d| d.cache_dir().join("openstack"))
-        .unwrap_or_else(|| std::env::temp_dir().join("yun-openstack"))
+/// The token cache directory yun uses by default (`$XDG_CACHE_HOME/yun/openstack`, else
+/// `~/.cache/yun/openstack` on Linux). `None` without either: never a shared temp directory,
+/// where another user could plant or read the cached tokens.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join("yun").join("openstack"))
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "yun").map(|d| d.cache_dir().join("openstack"))
+        })
 }
 
 /// A server to boot (`POST /servers`), by ids.
