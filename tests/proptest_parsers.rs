@@ -1254,3 +1254,59 @@ fn regression_config_flavor_of_huge_swap_saturates() {
     let config = Config::parse(text, Path::new("config.toml")).unwrap();
     assert_eq!(config.flavors()[0].swap_bytes, u64::MAX);
 }
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// Every CIDR a network shows is one: a prefix within the address family's length, on the
+    /// network address.
+    #[test]
+    fn network_cidrs_are_valid(
+        address in prop_oneof![
+            any::<u32>().prop_map(|a| std::net::Ipv4Addr::from(a).to_string()),
+            any::<u128>().prop_map(|a| std::net::Ipv6Addr::from(a).to_string()),
+            any::<String>(),
+        ],
+        prefix in prop_oneof![any::<u8>().prop_map(|p| format!("prefix='{p}'")), any::<u32>().prop_map(|m| format!("netmask='{}'", std::net::Ipv4Addr::from(m))), Just(String::new())],
+    ) {
+        let text = format!("<network><name>n</name><ip address='{}' {prefix}/></network>", xml_escape(&address));
+        let Ok(net) = xml::parse_network(&text) else { return Ok(()) };
+        for cidr in &net.cidrs {
+            let (ip, bits) = cidr.split_once('/').unwrap();
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            let bits: u32 = bits.parse().unwrap();
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            prop_assert!(bits <= max, "{} from {}", cidr, text);
+            let again = xml::network_cidr(&ip.to_string(), bits as u8);
+            prop_assert_eq!(again.as_deref(), Some(cidr.as_str()));
+        }
+    }
+
+    /// `#rrggbb` is a colour exactly when it is six hex digits.
+    #[test]
+    fn hex_colours_are_six_hex_digits(hex in prop_oneof!["[0-9a-fA-F]{6}".prop_map(|s| s), "[+0-9a-fA-F-]{6}".prop_map(|s| s), any::<String>()]) {
+        let parsed = yun::theme::parse_color(&format!("#{hex}"));
+        let valid = hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit());
+        prop_assert_eq!(parsed.is_some(), valid, "#{}", hex);
+    }
+}
+
+/// `prefix='33'` on an IPv4 network was shown as the CIDR `0.0.0.0/33`.
+#[test]
+fn regression_network_prefix_longer_than_the_address_is_no_cidr() {
+    let net = xml::parse_network(
+        "<network><name>n</name><ip address='0.0.0.0' prefix='33'/><ip address='::1' prefix='129'/><ip address='10.1.2.3' prefix='32'/></network>",
+    )
+    .unwrap();
+    assert_eq!(net.cidrs, vec!["10.1.2.3/32".to_string()]);
+}
+
+/// `#+a0aAa` was taken for the colour `#0a0aaa`: the sign went through `from_str_radix`.
+#[test]
+fn regression_hex_colour_with_a_sign_is_not_a_colour() {
+    assert_eq!(yun::theme::parse_color("#+a0aAa"), None);
+    assert_eq!(
+        yun::theme::parse_color("#0A0aAa"),
+        Some(ratatui::style::Color::Rgb(0x0a, 0x0a, 0xaa))
+    );
+}
