@@ -496,18 +496,98 @@ pub mod clouds_yaml {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        let mut secrets = secrets(&data.split(|b| *b == super::SEP).take(2).collect::<Vec<_>>());
+        // The cloud's name (argument or `OS_CLOUD`) is the user's own words, which an error
+        // may quote.
+        let quoted = |s: &str| {
+            name.as_deref().is_some_and(|n| n.contains(s)) || env.values().any(|v| v.contains(s))
+        };
+        secrets.retain(|s| !quoted(s));
+        for key in [
+            "OS_PASSWORD",
+            "OS_TOKEN",
+            "OS_APPLICATION_CREDENTIAL_SECRET",
+        ] {
+            if let Some(v) = env.get(key).map(|v| v.trim())
+                && v.len() >= 8
+                && !name.as_deref().is_some_and(|n| n.contains(v))
+                && !env
+                    .iter()
+                    .any(|(k, other)| k != key && (k.contains(v) || other.contains(v)))
+            {
+                secrets.push(v.to_string());
+            }
+        }
         let discovery = Discovery {
             env,
             dirs: vec![dir.to_path_buf()],
         };
         let _ = discovery.clouds_file();
-        if let Ok(config) = clouds::load(Some(name.as_deref().unwrap_or("mock")), &discovery) {
-            let _ = needs_password(&config);
-            let _ = format!("{config:?}");
+        for result in [
+            clouds::load(Some(name.as_deref().unwrap_or("mock")), &discovery),
+            clouds::load(None, &discovery),
+        ] {
+            let shown = match result {
+                Ok(config) => {
+                    let _ = needs_password(&config);
+                    format!("{config:?}")
+                }
+                Err(message) => message,
+            };
+            for secret in &secrets {
+                assert!(
+                    !shown.contains(secret.as_str()),
+                    "{secret:?} shown in {shown}"
+                );
+            }
         }
-        if let Ok(config) = clouds::load(None, &discovery) {
-            let _ = needs_password(&config);
+    }
+
+    /// Passwords, application credential secrets and tokens of the files: values of at least
+    /// eight characters that nothing else in the files repeats (a user name equal to the
+    /// password may be shown as the user name).
+    fn secrets(files: &[&[u8]]) -> Vec<String> {
+        fn walk(
+            v: &serde_json::Value,
+            secret: bool,
+            secrets: &mut Vec<String>,
+            others: &mut Vec<String>,
+        ) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, v) in m {
+                        others.push(k.clone());
+                        let s = matches!(
+                            k.as_str(),
+                            "password" | "application_credential_secret" | "token"
+                        );
+                        walk(v, s, secrets, others);
+                    }
+                }
+                serde_json::Value::Array(a) => {
+                    a.iter().for_each(|v| walk(v, false, secrets, others))
+                }
+                serde_json::Value::String(s) if secret => secrets.push(s.trim().to_string()),
+                serde_json::Value::Number(n) if secret => secrets.push(n.to_string()),
+                other => others.push(other.to_string().trim_matches('"').to_string()),
+            }
         }
+        let (mut secrets, mut others) = (Vec::new(), Vec::new());
+        for file in files {
+            if let Ok(text) = std::str::from_utf8(file)
+                && let Ok(doc) = serde_norway::from_str::<serde_json::Value>(text)
+            {
+                walk(&doc, false, &mut secrets, &mut others);
+            }
+        }
+        // Error messages name the file: a "secret" that is part of its path is not one.
+        let path = super::scratch().join("secure.yaml").display().to_string();
+        secrets.retain(|s| {
+            s.len() >= 8
+                && !path.contains(s.as_str())
+                && !others.iter().any(|o| o.contains(s.as_str()))
+        });
+        secrets
     }
 
     pub fn seeds() -> Vec<Vec<u8>> {
@@ -595,7 +675,12 @@ pub mod theme {
                 Some(p) => {
                     std::fs::write(&file, p).expect("write");
                     for line in String::from_utf8_lossy(p).lines() {
-                        let _ = parse_color(line);
+                        let colour = parse_color(line);
+                        if let Some(hex) = line.trim().strip_prefix('#') {
+                            let valid =
+                                hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+                            assert_eq!(colour.is_some(), valid, "{line:?}");
+                        }
                     }
                 }
                 None => {
@@ -644,7 +729,20 @@ pub mod domain_xml {
                 let _ = disk.is_cdrom_or_floppy();
             }
         }
-        let _ = xml::parse_network(text);
+        if let Ok(net) = xml::parse_network(text) {
+            // Every CIDR shown is one: a prefix within the family's length, on the network
+            // address.
+            for cidr in &net.cidrs {
+                let (ip, bits) = cidr.split_once('/').expect("address/prefix");
+                let ip: std::net::IpAddr = ip.parse().expect("an address");
+                let bits: u8 = bits.parse().expect("a prefix");
+                assert!(bits <= if ip.is_ipv4() { 32 } else { 128 }, "{cidr}");
+                assert_eq!(
+                    xml::network_cidr(&ip.to_string(), bits).as_deref(),
+                    Some(cidr.as_str())
+                );
+            }
+        }
         let _ = xml::parse_volume(text);
     }
 
