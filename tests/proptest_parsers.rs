@@ -370,15 +370,18 @@ const LISTINGS: &[&str] = &[
 proptest! {
     #![proptest_config(cases(256))]
 
-    /// Junk rows of every shape: none panics, each is either decoded or counted as skipped.
+    /// Junk rows of every shape: none panics, each is either decoded or counted as skipped,
+    /// and only objects make rows.
     #[test]
     fn openstack_rows_of_junk_are_decoded_or_counted(
         rows in proptest::collection::vec(hostile_json(), 0..8),
         key in proptest::sample::select(LISTINGS),
     ) {
         let n = rows.len();
+        let objects = rows.iter().filter(|r| r.is_object()).count();
         let (decoded, skipped, _) = decode_listing(key, rows);
         prop_assert_eq!(decoded + skipped, n);
+        prop_assert!(decoded <= objects);
     }
 
     /// A real row with any of its other fields broken keeps its id, both decoded and in the
@@ -1288,6 +1291,19 @@ proptest! {
         let parsed = yun::theme::parse_color(&format!("#{hex}"));
         let valid = hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit());
         prop_assert_eq!(parsed.is_some(), valid, "#{}", hex);
+    }
+}
+
+/// The fuzzer's `[[2]]`: a listing whose row is the array `[2]` gave a server with the id `2`
+/// (serde reads a struct from an array, field by field). Rows that are not objects are skipped.
+#[test]
+fn regression_a_row_that_is_an_array_is_skipped() {
+    for key in LISTINGS {
+        let (decoded, skipped, ids) = decode_listing(
+            key,
+            vec![json!([2]), json!(["a", "b"]), json!("x"), json!(7)],
+        );
+        assert_eq!((decoded, skipped, ids.len()), (0, 4, 0), "{key}");
     }
 }
 
