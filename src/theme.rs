@@ -251,7 +251,7 @@ pub fn available(user_dir: Option<&Path>) -> Vec<String> {
 pub fn parse_color(value: &str) -> Option<Color> {
     let v = value.trim().to_ascii_lowercase();
     if let Some(hex) = v.strip_prefix('#') {
-        // from_str_radix alone would take a sign (`#+12345`).
+        // `from_str_radix` alone would also take a sign (`#+fffff`).
         if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }

@@ -312,22 +312,20 @@ fn netmask_prefix(mask: &str) -> Option<u8> {
     (bits.checked_shl(prefix).unwrap_or(0) == 0).then_some(prefix as u8)
 }
 
-/// `address/prefix` reduced to the network address, e.g. `192.168.122.1/24` → `192.168.122.0/24`.
+/// `address/prefix` reduced to the network address, e.g. `192.168.122.1/24` → `192.168.122.0/24`;
+/// `None` when the prefix is longer than the address.
 pub fn network_cidr(address: &str, prefix: u8) -> Option<String> {
     let ip: IpAddr = address.parse().ok()?;
     let net = match ip {
-        IpAddr::V4(v4) => {
-            let mask = u32::MAX
-                .checked_shl(32 - u32::from(prefix.min(32)))
-                .unwrap_or(0);
+        IpAddr::V4(v4) if prefix <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
             IpAddr::V4((u32::from(v4) & mask).into())
         }
-        IpAddr::V6(v6) => {
-            let mask = u128::MAX
-                .checked_shl(128 - u32::from(prefix.min(128)))
-                .unwrap_or(0);
+        IpAddr::V6(v6) if prefix <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
             IpAddr::V6((u128::from(v6) & mask).into())
         }
+        _ => return None,
     };
     Some(format!("{net}/{prefix}"))
 }

@@ -84,6 +84,8 @@ fn parse_u64(s: &str) -> Option<u64> {
 }
 
 /// Decode each row on its own; rows that do not decode are dropped with a warning and counted.
+/// A row is an object: serde would also read a struct from an array, field by field in
+/// declaration order, which turns `[2]` into a row with the id `2`.
 pub fn rows<T: serde::de::DeserializeOwned>(
     what: &str,
     values: Vec<Value>,
@@ -92,6 +94,11 @@ pub fn rows<T: serde::de::DeserializeOwned>(
     values
         .into_iter()
         .filter_map(|v| {
+            if !v.is_object() {
+                tracing::warn!("skipping a {what} row that is not an object");
+                *skipped += 1;
+                return None;
+            }
             let id = v
                 .get("id")
                 .map(|i| i.to_string())

@@ -7,7 +7,7 @@
 pub mod auth;
 pub mod clouds;
 pub mod compute;
-mod de;
+pub(crate) mod de;
 pub mod http;
 pub mod image;
 pub mod limits;
