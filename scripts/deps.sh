@@ -3,6 +3,8 @@
 #
 #   libvirt-dev pkg-config  compile the `virt` crate (links libvirt0; also enough for test:/// URIs)
 #   libvirt-clients         virsh, used by scripts and tests to inspect hosts
+#   libvirt-daemon          libvirtd alone (no QEMU): the deadline tests start a private one
+#                           serving the test driver, and stop it under a live console
 #   tmux aha                the end-to-end tests drive yun in tmux and render captures to HTML
 #   gcc libc6-dev           a C compiler for the crates that build C (mimalloc, ring)
 #
@@ -10,7 +12,7 @@
 # they pull in the whole libvirt daemon stack, which the build does not need.
 set -euo pipefail
 
-readonly REQUIRED_PACKAGES=(libvirt-dev pkg-config libvirt-clients tmux aha gcc libc6-dev)
+readonly REQUIRED_PACKAGES=(libvirt-dev pkg-config libvirt-clients libvirt-daemon tmux aha gcc libc6-dev)
 
 # Prints the packages from REQUIRED_PACKAGES that dpkg does not report as installed.
 missing_packages() {
