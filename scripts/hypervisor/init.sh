@@ -1,13 +1,15 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
+# (busybox sh is an ash; dash is the nearest shell shellcheck checks.)
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 exec </dev/console >/dev/console 2>&1
-for m in $(cat /lib/modules/order); do
+while read -r m; do
     insmod "/lib/modules/$m.ko" || echo "yun-guest: insmod $m failed"
-done
+done </lib/modules/order
 ip link set lo up
 ip link set eth0 up
 # Backgrounds itself once it has a lease and keeps renewing it.

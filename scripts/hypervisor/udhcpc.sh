@@ -1,4 +1,6 @@
 #!/bin/sh
+# udhcpc passes interface, ip and mask in the environment.
+# shellcheck disable=SC2154
 case "$1" in
 deconfig)
     ip -4 addr flush dev "$interface"
