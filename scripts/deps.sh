@@ -7,12 +7,13 @@
 #                           serving the test driver, and stop it under a live console
 #   tmux aha                the end-to-end tests drive yun in tmux and render captures to HTML
 #   gcc libc6-dev           a C compiler for the crates that build C (mimalloc, ring)
+#   and the linter shellcheck, run by the test command on every script under scripts/ and .ci/run
 #
 # Idempotent and quiet when everything is present. Never installs recommends: on Debian
 # they pull in the whole libvirt daemon stack, which the build does not need.
 set -euo pipefail
 
-readonly REQUIRED_PACKAGES=(libvirt-dev pkg-config libvirt-clients libvirt-daemon tmux aha gcc libc6-dev)
+readonly REQUIRED_PACKAGES=(libvirt-dev pkg-config libvirt-clients libvirt-daemon tmux aha gcc libc6-dev shellcheck)
 
 # Prints the packages from REQUIRED_PACKAGES that dpkg does not report as installed.
 missing_packages() {

@@ -25,6 +25,9 @@
 #   YUN_HV_BURN=1        boot the guest with yun.burn=1
 #   YUN_HV_BOOT_TIMEOUT  seconds to wait for the guest's DHCP lease (default 90)
 #
+# The XML of the network, pool and domain and the guest's init and udhcpc scripts are files
+# in scripts/hypervisor/; the XML's @KEY@ tokens are filled in from the constants below.
+#
 # Timings are recorded in docs/HYPERVISOR.md.
 set -euo pipefail
 
@@ -54,6 +57,13 @@ readonly GUEST_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_lega
     virtio_blk failover net_failover virtio_net virtio_balloon)
 readonly HV_PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
     qemu-utils dnsmasq-base iptables iproute2)
+# The network, pool and domain XML templates and the guest's scripts live beside this one.
+TEMPLATE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/hypervisor" && pwd)
+readonly TEMPLATE_DIR
+# The guest's /init and udhcpc script go into the initramfs as they are. /init is kept
+# short: under TCG every line of console output costs time.
+readonly GUEST_INIT=$TEMPLATE_DIR/init.sh
+readonly GUEST_UDHCPC=$TEMPLATE_DIR/udhcpc.sh
 
 # ---------------------------------------------------------------- output helpers
 
@@ -95,6 +105,29 @@ bc_sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 
 # virsh with a time limit: a wedged daemon must not hang the test run.
 vsh() { timeout 60 virsh -q -c "$URI" "$@"; }
+
+# Prints the template hypervisor/NAME with each @KEY@ replaced by VALUE (arguments
+# KEY=VALUE). A token left unfilled is an error, so a template and this script cannot drift
+# apart silently.
+fill_template() {
+    local file=$TEMPLATE_DIR/$1 pair key value text
+    local -a exprs=()
+    shift
+    for pair in "$@"; do
+        key=${pair%%=*}
+        value=${pair#*=}
+        # What sed treats specially in a replacement: backslash, the | delimiter and &.
+        value=${value//\\/\\\\}
+        value=${value//|/\\|}
+        value=${value//&/\\&}
+        exprs+=(-e "s|@${key}@|${value}|g")
+    done
+    text=$(sed "${exprs[@]}" "$file") || fail "cannot read template $file"
+    if [[ "$text" =~ @[A-Z_]+@ ]]; then
+        fail "template $file: ${BASH_REMATCH[0]} not filled"
+    fi
+    printf '%s\n' "$text"
+}
 
 # ---------------------------------------------------------------- process helpers
 
@@ -302,17 +335,7 @@ wait_for_libvirtd() {
 # ---------------------------------------------------------------- network and storage
 
 network_xml() {
-    cat <<EOF
-<network>
-  <name>$NET_NAME</name>
-  <bridge name='$BRIDGE' stp='off' delay='0'/>
-  <ip address='$BRIDGE_IP' netmask='255.255.255.0'>
-    <dhcp>
-      <range start='192.168.213.100' end='192.168.213.199'/>
-    </dhcp>
-  </ip>
-</network>
-EOF
+    fill_template network.xml NET_NAME="$NET_NAME" BRIDGE="$BRIDGE" BRIDGE_IP="$BRIDGE_IP"
 }
 
 define_network() {
@@ -332,14 +355,7 @@ define_network() {
 }
 
 pool_xml() {
-    cat <<EOF
-<pool type='dir'>
-  <name>$POOL_NAME</name>
-  <target>
-    <path>$POOL_DIR</path>
-  </target>
-</pool>
-EOF
+    fill_template pool.xml POOL_NAME="$POOL_NAME" POOL_DIR="$POOL_DIR"
 }
 
 define_pool_and_disk() {
@@ -365,67 +381,6 @@ define_pool_and_disk() {
 }
 
 # ---------------------------------------------------------------- guest image
-
-# The guest's /init. Kept short: under TCG every line of console output costs time.
-guest_init() {
-    cat <<'EOF'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-exec </dev/console >/dev/console 2>&1
-for m in $(cat /lib/modules/order); do
-    insmod "/lib/modules/$m.ko" || echo "yun-guest: insmod $m failed"
-done
-ip link set lo up
-ip link set eth0 up
-# Backgrounds itself once it has a lease and keeps renewing it.
-udhcpc -i eth0 -s /etc/udhcpc.script -b -t 30 -T 2
-if grep -q 'yun.burn=1' /proc/cmdline; then
-    (while :; do :; done) &
-fi
-# Disk writes (and reads after dropping the cache) so block counters move.
-(
-    i=0
-    while :; do
-        dd if=/dev/urandom of=/dev/vda bs=64k count=4 seek=$((i % 256 * 4)) conv=fsync 2>/dev/null
-        echo 3 >/proc/sys/vm/drop_caches
-        dd if=/dev/vda of=/dev/null bs=64k count=16 skip=$((i % 64 * 16)) 2>/dev/null
-        i=$((i + 1))
-        sleep 2
-    done
-) &
-# Pings to the bridge, the guest's only peer, so interface counters move.
-(
-    while :; do
-        ping -c 1 -W 1 192.168.213.1 >/dev/null 2>&1
-        sleep 1
-    done
-) &
-echo "YUN-READY $(ip -4 -o addr show dev eth0 | awk '{print $4}')"
-while :; do sleep 3600; done
-EOF
-}
-
-guest_udhcpc_script() {
-    cat <<'EOF'
-#!/bin/sh
-case "$1" in
-deconfig)
-    ip -4 addr flush dev "$interface"
-    ip link set "$interface" up
-    ;;
-bound | renew)
-    ip -4 addr flush dev "$interface"
-    ip addr add "$ip/${mask:-24}" dev "$interface"
-    echo "yun-guest: lease $ip"
-    ;;
-esac
-exit 0
-EOF
-}
 
 # Newest 6.1 cloud kernel package name that apt offers, e.g. linux-image-6.1.0-56-cloud-amd64.
 kernel_package() {
@@ -465,8 +420,7 @@ build_guest() {
     stamp=$({
         basename "$kernel_deb"
         basename "$busybox_deb"
-        guest_init
-        guest_udhcpc_script
+        cat "$GUEST_INIT" "$GUEST_UDHCPC"
         printf '%s\n' "${GUEST_MODULES[@]}"
     } | sha256sum | cut -c1-16)
     if [[ -f "$GUEST_DIR/vmlinuz" && -f "$GUEST_DIR/initrd.img" &&
@@ -488,8 +442,8 @@ build_guest() {
         cp "$ko" "$root/lib/modules/"
         printf '%s\n' "$m" >>"$root/lib/modules/order"
     done
-    guest_init >"$root/init"
-    guest_udhcpc_script >"$root/etc/udhcpc.script"
+    cp "$GUEST_INIT" "$root/init"
+    cp "$GUEST_UDHCPC" "$root/etc/udhcpc.script"
     chmod 755 "$root/init" "$root/etc/udhcpc.script"
     # The kernel opens /dev/console before /init runs; without the node init has no output.
     mknod -m 600 "$root/dev/console" c 5 1
@@ -517,52 +471,9 @@ domain_type() {
 domain_xml() {
     local burn=0
     [[ "${YUN_HV_BURN:-0}" == 1 ]] && burn=1
-    cat <<EOF
-<domain type='$(domain_type)'>
-  <name>$DOMAIN</name>
-  <uuid>$GUEST_UUID</uuid>
-  <memory unit='MiB'>128</memory>
-  <currentMemory unit='MiB'>128</currentMemory>
-  <vcpu placement='static'>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$GUEST_DIR/vmlinuz</kernel>
-    <initrd>$GUEST_DIR/initrd.img</initrd>
-    <cmdline>console=ttyS0 quiet loglevel=3 panic=-1 yun.burn=$burn</cmdline>
-  </os>
-  <features>
-    <acpi/>
-  </features>
-  <clock offset='utc'/>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='$POOL_DIR/$DISK_NAME'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <interface type='network'>
-      <mac address='$GUEST_MAC'/>
-      <source network='$NET_NAME'/>
-      <target dev='yuntap0'/>
-      <model type='virtio'/>
-    </interface>
-    <serial type='file'>
-      <source path='$CONSOLE_LOG' append='off'/>
-      <target port='0'/>
-    </serial>
-    <video>
-      <model type='none'/>
-    </video>
-    <memballoon model='virtio'>
-      <stats period='2'/>
-    </memballoon>
-  </devices>
-</domain>
-EOF
+    fill_template domain.xml DOMAIN_TYPE="$(domain_type)" DOMAIN="$DOMAIN" GUEST_UUID="$GUEST_UUID" \
+        GUEST_DIR="$GUEST_DIR" BURN="$burn" DISK_PATH="$POOL_DIR/$DISK_NAME" GUEST_MAC="$GUEST_MAC" \
+        NET_NAME="$NET_NAME" CONSOLE_LOG="$CONSOLE_LOG"
 }
 
 domain_state() { vsh domstate "$DOMAIN" 2>/dev/null | head -n 1 || true; }
@@ -574,7 +485,7 @@ start_domain() {
         STEP_NOTE="$DOMAIN already running"
         return
     fi
-    # (Re)define while inactive so changes to the XML above take effect.
+    # (Re)define while inactive so changes to hypervisor/domain.xml take effect.
     domain_xml >"$STATE_DIR/$DOMAIN.xml"
     vsh define "$STATE_DIR/$DOMAIN.xml" >/dev/null 2>"$LOG_DIR/virsh.err" ||
         fail "define $DOMAIN" "$LOG_DIR/virsh.err"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The project's single test command: formatting, lints, the whole test suite (unit,
-# snapshot and tmux end-to-end tests), then the integration tests against a real
-# QEMU/libvirt hypervisor when this machine can run one (see scripts/hypervisor.sh).
+# The project's single test command: shellcheck on the scripts, formatting, lints, the whole
+# test suite (unit, snapshot and tmux end-to-end tests), then the integration tests against a
+# real QEMU/libvirt hypervisor when this machine can run one (see scripts/hypervisor.sh).
 #
 # Every check runs even when an earlier one failed, so one run shows everything that is
 # wrong; the exit status is non-zero if anything failed.
@@ -64,6 +64,11 @@ real_hypervisor_tests() {
 
 main() {
     scripts/deps.sh
+    # Every script at any depth under scripts/ (with globstar, ** also matches no directory,
+    # so scripts/*.sh are in) and the CI entry point.
+    shopt -s globstar
+    local -a shell_scripts=(scripts/**/*.sh .ci/run)
+    check "shellcheck" shellcheck "${shell_scripts[@]}"
     check "cargo fmt" cargo fmt --all --check
     check "cargo clippy" cargo clippy --all-targets -- -D warnings
     check "cargo test" env INSTA_UPDATE=no cargo test --all-targets
