@@ -20,6 +20,7 @@ pub mod xml;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Mutex, mpsc};
 
@@ -54,6 +55,9 @@ pub struct LibvirtBackend {
     slow: Arc<ConnectionThread>,
     events: Mutex<mpsc::UnboundedReceiver<String>>,
     stats: Arc<stats::StatsState>,
+    /// The host's facts have been read once: the daemon has probed QEMU, so later reads get
+    /// the ordinary deadline and a stopped daemon is reported as soon as by any other call.
+    host_facts_read: AtomicBool,
 }
 
 impl LibvirtBackend {
@@ -91,6 +95,7 @@ impl LibvirtBackend {
             slow,
             events: Mutex::new(rx),
             stats: Arc::new(stats::StatsState::default()),
+            host_facts_read: AtomicBool::new(false),
         })
     }
 
@@ -151,13 +156,19 @@ impl Backend for LibvirtBackend {
     }
 
     async fn host_info(&self) -> Result<HostInfo, BackendError> {
-        self.main
-            .call_with(
-                Deadline::HOST,
-                "reading the host's facts",
-                inventory::host_info,
-            )
-            .await
+        let deadline = if self.host_facts_read.load(Ordering::Relaxed) {
+            Deadline::LISTING
+        } else {
+            Deadline::HOST
+        };
+        let facts = self
+            .main
+            .call_with(deadline, "reading the host's facts", inventory::host_info)
+            .await;
+        if facts.is_ok() {
+            self.host_facts_read.store(true, Ordering::Relaxed);
+        }
+        facts
     }
 
     async fn list(&self, kind: ResourceKind) -> Result<Listing, BackendError> {
