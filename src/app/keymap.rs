@@ -101,6 +101,8 @@ impl Key {
 
 #[derive(Clone, Debug)]
 pub struct Binding {
+    /// Stable name of the binding (`instance.delete`), for `[keys]` in config.toml.
+    pub id: &'static str,
     pub keys: Vec<Key>,
     pub action: Action,
     pub desc: Msg,
@@ -150,8 +152,9 @@ impl Keymap {
     }
 }
 
-fn bind(keys: &[Key], action: Action, desc: Msg, context: Context) -> Binding {
+fn bind(id: &'static str, keys: &[Key], action: Action, desc: Msg, context: Context) -> Binding {
     Binding {
+        id,
         keys: keys.to_vec(),
         action,
         desc,
@@ -185,50 +188,171 @@ fn default_bindings() -> Vec<Binding> {
     let k = Key::ch;
     let p = Key::plain;
     vec![
-        bind(&[k('q')], Action::Quit, Msg::KeyQuit, Global).hinted(),
-        bind(&[Key::ctrl('c')], Action::Quit, Msg::KeyQuit, Global),
-        bind(&[k('?')], Action::ToggleHelp, Msg::KeyHelp, Global).hinted(),
-        bind(&[k(':')], Action::StartCommand, Msg::KeyCommand, Global).hinted(),
-        bind(&[p(K::Tab)], Action::NextTab, Msg::KeyNextTab, Global),
-        bind(&[p(K::BackTab)], Action::PrevTab, Msg::KeyPrevTab, Global),
+        bind("app.quit", &[k('q')], Action::Quit, Msg::KeyQuit, Global).hinted(),
         bind(
+            "app.interrupt",
+            &[Key::ctrl('c')],
+            Action::Quit,
+            Msg::KeyQuit,
+            Global,
+        ),
+        bind(
+            "app.help",
+            &[k('?')],
+            Action::ToggleHelp,
+            Msg::KeyHelp,
+            Global,
+        )
+        .hinted(),
+        bind(
+            "app.command",
+            &[k(':')],
+            Action::StartCommand,
+            Msg::KeyCommand,
+            Global,
+        )
+        .hinted(),
+        bind(
+            "tab.next",
+            &[p(K::Tab)],
+            Action::NextTab,
+            Msg::KeyNextTab,
+            Global,
+        ),
+        bind(
+            "tab.prev",
+            &[p(K::BackTab)],
+            Action::PrevTab,
+            Msg::KeyPrevTab,
+            Global,
+        ),
+        bind(
+            "tab.go",
             &[k('1'), k('2'), k('3'), k('4'), k('5'), k('6')],
             Action::GoTabByKey,
             Msg::KeyGoTab,
             Global,
         ),
         bind(
+            "table.refresh",
             &[p(K::F(5)), Key::ctrl('r')],
             Action::Refresh,
             Msg::KeyRefresh,
             Global,
         ),
-        bind(&[k('j'), p(K::Down)], Action::Down, Msg::KeyDown, Table),
-        bind(&[k('k'), p(K::Up)], Action::Up, Msg::KeyUp, Table),
-        bind(&[k('g'), p(K::Home)], Action::Top, Msg::KeyTop, Table),
-        bind(&[k('G'), p(K::End)], Action::Bottom, Msg::KeyBottom, Table),
         bind(
+            "table.down",
+            &[k('j'), p(K::Down)],
+            Action::Down,
+            Msg::KeyDown,
+            Table,
+        ),
+        bind(
+            "table.up",
+            &[k('k'), p(K::Up)],
+            Action::Up,
+            Msg::KeyUp,
+            Table,
+        ),
+        bind(
+            "table.top",
+            &[k('g'), p(K::Home)],
+            Action::Top,
+            Msg::KeyTop,
+            Table,
+        ),
+        bind(
+            "table.bottom",
+            &[k('G'), p(K::End)],
+            Action::Bottom,
+            Msg::KeyBottom,
+            Table,
+        ),
+        bind(
+            "table.page_up",
             &[p(K::PageUp), Key::ctrl('b')],
             Action::PageUp,
             Msg::KeyPageUp,
             Table,
         ),
         bind(
+            "table.page_down",
             &[p(K::PageDown), Key::ctrl('f')],
             Action::PageDown,
             Msg::KeyPageDown,
             Table,
         ),
-        bind(&[p(K::Enter)], Action::OpenDetail, Msg::KeyDetail, Table).hinted(),
-        bind(&[p(K::Esc)], Action::Back, Msg::KeyBack, Table),
-        bind(&[k('/')], Action::StartFilter, Msg::KeyFilter, Table).hinted(),
-        bind(&[k('o')], Action::SortNext, Msg::KeySortNext, Table).hinted(),
-        bind(&[k('O')], Action::SortReverse, Msg::KeySortReverse, Table),
-        bind(&[k('x')], Action::ToggleXml, Msg::KeyToggleXml, Detail),
-        bind(&[k(']')], Action::NextView, Msg::KeyNextView, Table).cloud(),
-        bind(&[k('c')], Action::Console, Msg::ActConsole, Instances).hinted(),
-        bind(&[k('m')], Action::Monitor, Msg::ActMonitor, Instances).hinted(),
         bind(
+            "table.open",
+            &[p(K::Enter)],
+            Action::OpenDetail,
+            Msg::KeyDetail,
+            Table,
+        )
+        .hinted(),
+        bind(
+            "table.back",
+            &[p(K::Esc)],
+            Action::Back,
+            Msg::KeyBack,
+            Table,
+        ),
+        bind(
+            "table.filter",
+            &[k('/')],
+            Action::StartFilter,
+            Msg::KeyFilter,
+            Table,
+        )
+        .hinted(),
+        bind(
+            "table.sort",
+            &[k('o')],
+            Action::SortNext,
+            Msg::KeySortNext,
+            Table,
+        )
+        .hinted(),
+        bind(
+            "table.sort_reverse",
+            &[k('O')],
+            Action::SortReverse,
+            Msg::KeySortReverse,
+            Table,
+        ),
+        bind(
+            "detail.document",
+            &[k('x')],
+            Action::ToggleXml,
+            Msg::KeyToggleXml,
+            Detail,
+        ),
+        bind(
+            "table.next_view",
+            &[k(']')],
+            Action::NextView,
+            Msg::KeyNextView,
+            Table,
+        )
+        .cloud(),
+        bind(
+            "instance.console",
+            &[k('c')],
+            Action::Console,
+            Msg::ActConsole,
+            Instances,
+        )
+        .hinted(),
+        bind(
+            "instance.monitor",
+            &[k('m')],
+            Action::Monitor,
+            Msg::ActMonitor,
+            Instances,
+        )
+        .hinted(),
+        bind(
+            "instance.reveal_token",
             &[k('t')],
             Action::RevealConsoleToken,
             Msg::KeyRevealToken,
@@ -236,12 +360,14 @@ fn default_bindings() -> Vec<Binding> {
         )
         .cloud(),
         bind(
+            "instance.stats_columns",
             &[k('%')],
             Action::ToggleStatsColumns,
             Msg::KeyStatsColumns,
             Instances,
         ),
         bind(
+            "instance.start",
             &[k('s')],
             Action::StartOrRestore,
             Msg::KeyStartRestore,
@@ -250,6 +376,7 @@ fn default_bindings() -> Vec<Binding> {
         .mutating()
         .hinted(),
         bind(
+            "instance.shutdown",
             &[k('h')],
             Action::Instance(InstanceAction::Shutdown),
             Msg::ActShutdown,
@@ -258,6 +385,7 @@ fn default_bindings() -> Vec<Binding> {
         .mutating()
         .hinted(),
         bind(
+            "instance.force_off",
             &[k('H')],
             Action::Instance(InstanceAction::ForceOff),
             Msg::ActForceOff,
@@ -265,6 +393,7 @@ fn default_bindings() -> Vec<Binding> {
         )
         .mutating(),
         bind(
+            "instance.reboot",
             &[k('r')],
             Action::Instance(InstanceAction::Reboot),
             Msg::ActReboot,
@@ -273,6 +402,7 @@ fn default_bindings() -> Vec<Binding> {
         .mutating()
         .hinted(),
         bind(
+            "instance.reset",
             &[k('R')],
             Action::Instance(InstanceAction::Reset),
             Msg::ActReset,
@@ -280,6 +410,7 @@ fn default_bindings() -> Vec<Binding> {
         )
         .mutating(),
         bind(
+            "instance.pause",
             &[k('p')],
             Action::PauseOrResume,
             Msg::KeyPauseResume,
@@ -288,6 +419,7 @@ fn default_bindings() -> Vec<Binding> {
         .mutating()
         .hinted(),
         bind(
+            "instance.suspend",
             &[k('z')],
             Action::Instance(InstanceAction::Suspend),
             Msg::KeySuspend,
@@ -295,6 +427,7 @@ fn default_bindings() -> Vec<Binding> {
         )
         .mutating(),
         bind(
+            "instance.delete",
             &[Key::ctrl('d'), p(K::Delete)],
             Action::Instance(InstanceAction::Delete {
                 delete_volumes: false,
@@ -305,6 +438,7 @@ fn default_bindings() -> Vec<Binding> {
         .mutating()
         .hinted(),
         bind(
+            "instance.autostart",
             &[k('a')],
             Action::ToggleAutostart,
             Msg::KeyAutostart,
@@ -312,6 +446,7 @@ fn default_bindings() -> Vec<Binding> {
         )
         .mutating(),
         bind(
+            "instance.snapshot",
             &[k('S')],
             Action::Prompt(PromptKind::Snapshot),
             Msg::ActSnapshot,
@@ -319,6 +454,7 @@ fn default_bindings() -> Vec<Binding> {
         )
         .mutating(),
         bind(
+            "instance.rename",
             &[k('N')],
             Action::Prompt(PromptKind::Rename),
             Msg::ActRename,
@@ -326,6 +462,7 @@ fn default_bindings() -> Vec<Binding> {
         )
         .mutating(),
         bind(
+            "instance.metadata",
             &[k('M')],
             Action::Prompt(PromptKind::Metadata),
             Msg::ActMetadata,
@@ -333,15 +470,33 @@ fn default_bindings() -> Vec<Binding> {
         )
         .mutating()
         .cloud(),
-        bind(&[k('U')], Action::Resize, Msg::ActResize, Instances)
-            .mutating()
-            .cloud(),
-        bind(&[k('L')], Action::ToggleLock, Msg::KeyLock, Instances)
-            .mutating()
-            .cloud(),
-        bind(&[k('e')], Action::Edit, Msg::ActEdit, Instances)
-            .mutating()
-            .hinted(),
+        bind(
+            "instance.resize",
+            &[k('U')],
+            Action::Resize,
+            Msg::ActResize,
+            Instances,
+        )
+        .mutating()
+        .cloud(),
+        bind(
+            "instance.lock",
+            &[k('L')],
+            Action::ToggleLock,
+            Msg::KeyLock,
+            Instances,
+        )
+        .mutating()
+        .cloud(),
+        bind(
+            "instance.edit",
+            &[k('e')],
+            Action::Edit,
+            Msg::ActEdit,
+            Instances,
+        )
+        .mutating()
+        .hinted(),
     ]
 }
 
@@ -365,6 +520,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_binding_has_its_own_id() {
+        let bindings = default_bindings();
+        let mut ids: Vec<&str> = bindings.iter().map(|b| b.id).collect();
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), before, "two bindings share an id");
+        assert!(bindings.iter().all(|b| b.id.contains('.')));
     }
 
     #[test]
