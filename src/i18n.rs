@@ -201,6 +201,7 @@ catalogue! {
     ActRevertResize => "Revert resize", "撤销调整大小";
     ActRename => "Rename", "重命名";
     ActMetadata => "Update metadata", "更新元数据";
+    ActCreateVolume => "Create volume", "创建云硬盘";
     ActConsole => "Console", "控制台";
     ActEdit => "Edit", "编辑";
     ActMonitor => "Monitor", "监控";

@@ -69,6 +69,10 @@ fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effe
                         result,
                     }
                 }
+                BackendRequest::Create { spec } => {
+                    let result = b.create(spec.clone()).await;
+                    BackendEvent::Created { spec, result }
+                }
             }
         });
         effects.extend(update::on_backend(state, event));
@@ -184,8 +188,7 @@ fn delete_with_volumes_removes_the_domain_and_its_own_disk() {
         Some(Popup::Confirm { action, .. }) => {
             assert_eq!(action.id(), "delete");
             assert!(
-                action
-                    .virsh_command("x", "build-box")
+                yun::backend::libvirt::virsh_command("x", "build-box", action)
                     .contains("--remove-all-storage")
             );
         }

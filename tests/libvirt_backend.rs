@@ -678,7 +678,7 @@ async fn readonly_backend_refuses_every_mutation() {
     assert!(b.capabilities().readonly);
     let id = id_of(&obs, "test");
     let before = obs.state("test");
-    let mut all = InstanceAction::all();
+    let mut all = yun::backend::libvirt::instance_actions();
     all.push(InstanceAction::Delete {
         delete_volumes: true,
     });

@@ -4,14 +4,17 @@
 //! listing per resource kind is in flight at a time; a request for a kind that is already being
 //! fetched is remembered and run once when the current one ends, so a slow backend never piles up
 //! duplicate calls. Every listing carries the generation it was asked for, so the app can drop a
-//! stale answer.
+//! stale answer. Every event goes out tagged with the worker's [`ConnectionId`], so the app can
+//! tell connections apart.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::{Backend, BackendError, ConnectionState, InstanceAction};
+use super::{
+    Backend, BackendError, ConnectionId, ConnectionState, CreateSpec, InstanceAction, ResourceRef,
+};
 use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +44,10 @@ pub enum BackendRequest {
         id: String,
         name: String,
         document: String,
+    },
+    /// Create what the spec describes.
+    Create {
+        spec: CreateSpec,
     },
     /// One monitor tick; `focus` lists the instances on screen.
     SampleStats {
@@ -82,6 +89,11 @@ pub enum BackendEvent {
         document: String,
         result: Result<(), BackendError>,
     },
+    /// A create finished: the new resource, on this worker's connection.
+    Created {
+        spec: CreateSpec,
+        result: Result<ResourceRef, BackendError>,
+    },
     /// Lifecycle events: these instances changed state.
     Changed(Vec<String>),
     /// A warning about a listing, for the status line.
@@ -95,19 +107,52 @@ pub enum BackendEvent {
     Connection(ConnectionState),
 }
 
-/// Start the worker for `backend`. Requests go in through the returned sender; results come out
-/// through `events`. The worker stops when the request sender is dropped.
+/// An event and the connection it comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectionEvent {
+    pub connection: ConnectionId,
+    pub event: BackendEvent,
+}
+
+/// Where a worker sends its events: each one tagged with the worker's connection.
+#[derive(Clone, Debug)]
+pub struct EventSender {
+    connection: ConnectionId,
+    tx: mpsc::UnboundedSender<ConnectionEvent>,
+}
+
+impl EventSender {
+    pub fn new(connection: ConnectionId, tx: mpsc::UnboundedSender<ConnectionEvent>) -> Self {
+        Self { connection, tx }
+    }
+
+    /// Fails when the app has gone.
+    fn send(&self, event: BackendEvent) -> Result<(), ()> {
+        self.tx
+            .send(ConnectionEvent {
+                connection: self.connection,
+                event,
+            })
+            .map_err(|_| ())
+    }
+}
+
+/// Start the worker for `backend`, the app's connection `connection`. Requests go in through
+/// the returned sender; results come out through `events`, tagged with `connection`. The worker
+/// stops when the request sender is dropped.
 pub fn spawn<B: Backend>(
     backend: Arc<B>,
-    events: mpsc::UnboundedSender<BackendEvent>,
+    connection: ConnectionId,
+    events: mpsc::UnboundedSender<ConnectionEvent>,
 ) -> mpsc::UnboundedSender<BackendRequest> {
+    let events = EventSender::new(connection, events);
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(forward_changes(Arc::clone(&backend), events.clone()));
     tokio::spawn(run(backend, rx, events));
     tx
 }
 
-async fn forward_changes<B: Backend>(backend: Arc<B>, events: mpsc::UnboundedSender<BackendEvent>) {
+async fn forward_changes<B: Backend>(backend: Arc<B>, events: EventSender) {
     while let Some(ids) = backend.next_changes().await {
         if events.send(BackendEvent::Changed(ids)).is_err() {
             return;
@@ -125,7 +170,7 @@ enum Done {
 async fn run<B: Backend>(
     backend: Arc<B>,
     mut requests: mpsc::UnboundedReceiver<BackendRequest>,
-    events: mpsc::UnboundedSender<BackendEvent>,
+    events: EventSender,
 ) {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     // Kinds being listed now, and the generation of a listing queued behind each one.
@@ -184,7 +229,7 @@ async fn run<B: Backend>(
 fn start<B: Backend>(
     backend: &Arc<B>,
     request: BackendRequest,
-    events: &mpsc::UnboundedSender<BackendEvent>,
+    events: &EventSender,
     done: &mpsc::UnboundedSender<Done>,
 ) {
     let backend = Arc::clone(backend);
@@ -201,7 +246,7 @@ fn start<B: Backend>(
 async fn execute<B: Backend>(
     backend: &B,
     request: BackendRequest,
-    events: &mpsc::UnboundedSender<BackendEvent>,
+    events: &EventSender,
 ) -> (BackendEvent, Done) {
     match request {
         BackendRequest::HostInfo => (
@@ -283,6 +328,19 @@ async fn execute<B: Backend>(
             let result = backend.sample_stats(focus).await;
             let taken_at = std::time::Instant::now();
             (BackendEvent::Stats { taken_at, result }, Done::Stats)
+        }
+        BackendRequest::Create { spec } => {
+            let (kind, name) = (spec.kind().command_name(), spec.name().to_string());
+            tracing::info!(kind, name = %name, "creating");
+            let result = backend.create(spec.clone()).await.map(|mut made| {
+                made.connection = events.connection;
+                made
+            });
+            match &result {
+                Ok(made) => tracing::info!(kind, name = %name, id = %made.id, "created"),
+                Err(e) => tracing::warn!(kind, name = %name, error = %e, "create failed"),
+            }
+            (BackendEvent::Created { spec, result }, Done::Other)
         }
         BackendRequest::Redefine { id, name, document } => {
             let result = backend.redefine(&id, &document).await;

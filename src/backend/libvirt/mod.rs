@@ -8,6 +8,7 @@
 //! must not hold up listings); on `test:` URIs the three are one (see
 //! [`thread::shares_one_connection`]).
 
+mod commands;
 mod detail;
 mod error;
 pub mod ffi;
@@ -24,11 +25,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Mutex, mpsc};
 
-use crate::backend::{
-    Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction,
-};
+use crate::backend::{Backend, BackendError, Capabilities, ConnectionState, InstanceAction};
 use crate::model::{Flavor, HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
+pub use commands::{
+    VirshCommands, capabilities, instance_actions, virsh_command, virsh_console_argv,
+};
 pub use ffi::{DomainStats, StatValue};
 use thread::{ConnectionThread, Deadline};
 
@@ -141,18 +143,7 @@ fn takes_long(action: &InstanceAction) -> bool {
 
 impl Backend for LibvirtBackend {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            readonly: self.opts.readonly,
-            actions: if self.opts.readonly {
-                Vec::new()
-            } else {
-                InstanceAction::all()
-            },
-            edit: !self.opts.readonly,
-            command_style: CommandStyle::Virsh {
-                uri: self.opts.uri.clone(),
-            },
-        }
+        commands::capabilities(&self.opts.uri, self.opts.readonly)
     }
 
     async fn host_info(&self) -> Result<HostInfo, BackendError> {
