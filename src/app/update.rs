@@ -1112,9 +1112,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             match result {
                 Ok(listing) => {
                     let changed = state.apply_listing(listing);
-                    if matches!(kind, ResourceKind::Instances | ResourceKind::Volumes)
-                        && state.tasks.keys().any(|k| k.kind == kind)
-                    {
+                    if state.tasks.keys().any(|k| k.kind == kind) {
                         settle_tasks(state, kind);
                     } else if !changed {
                         state.screen_changed = false;
@@ -1261,8 +1259,10 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
         BackendEvent::Created { spec, result } => {
             let pending = state.task_key(spec.kind(), crate::app::validate::pending_id(&spec));
             let task = state.tasks.remove(&pending);
+            let mut listed_under = spec.kind();
             match result {
                 Ok(made) => {
+                    listed_under = made.kind;
                     if let Some(mut task) = task {
                         task.call_done = true;
                         state.tasks.insert(made, task);
@@ -1281,7 +1281,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                     state.set_status(Level::Error, msg);
                 }
             }
-            return request_list(state, spec.kind());
+            return request_list(state, listed_under);
         }
         BackendEvent::Note(note) => state.set_status(Level::Warning, note),
         BackendEvent::ScopeSwitched(result) => match result {
@@ -1341,7 +1341,11 @@ fn settle_tasks(state: &mut AppState, kind: ResourceKind) {
                 }
             }
             // Created once the listing shows it.
-            TaskWork::Create(_) => state.data.volumes.iter().any(|v| v.id == key.id),
+            TaskWork::Create(_) => match key.kind {
+                ResourceKind::Volumes => state.data.volumes.iter().any(|v| v.id == key.id),
+                ResourceKind::Images => state.data.images.iter().any(|i| i.id == key.id),
+                _ => true,
+            },
         };
         if settled {
             done.push(key.clone());

@@ -9,6 +9,7 @@
 //! [`thread::shares_one_connection`]).
 
 mod commands;
+mod create;
 mod detail;
 mod error;
 pub mod ffi;
@@ -25,7 +26,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Mutex, mpsc};
 
-use crate::backend::{Backend, BackendError, Capabilities, ConnectionState, InstanceAction};
+use crate::backend::{
+    Backend, BackendError, Capabilities, ConnectionState, CreateSpec, InstanceAction, ResourceRef,
+};
 use crate::model::{Flavor, HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
 pub use commands::{
@@ -231,6 +234,16 @@ impl Backend for LibvirtBackend {
         self.slow
             .call_with(Deadline::LONG, "defining the domain", move |s| {
                 operations::redefine(s, &id, &document)
+            })
+            .await
+    }
+
+    async fn create(&self, spec: CreateSpec) -> Result<ResourceRef, BackendError> {
+        self.refuse_if_readonly()?;
+        // Formatting a qcow2 volume runs qemu-img on the host: it may take seconds.
+        self.slow
+            .call_with(Deadline::LONG, "creating a storage volume", move |s| {
+                create::create(s, &spec)
             })
             .await
     }
