@@ -895,3 +895,34 @@ async fn readonly_refuses_a_create() {
     let (volumes, _) = volumes(&b).await;
     assert!(!volumes.iter().any(|v| v.name == "ro"));
 }
+
+#[tokio::test]
+async fn the_worker_tags_every_event_and_what_it_creates_with_its_connection() {
+    use std::sync::Arc;
+    use yun::backend::worker::{self, ConnectionEvent};
+    use yun::backend::{BackendEvent, BackendRequest, ConnectionId};
+
+    let b = Arc::new(backend(&fixture_uri()));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ConnectionEvent>();
+    let requests = worker::spawn(b, ConnectionId(7), tx);
+    requests.send(BackendRequest::HostInfo).unwrap();
+    requests
+        .send(BackendRequest::Create {
+            spec: volume_spec("tagged", "volumes", 1 << 20),
+        })
+        .unwrap();
+    let mut created = None;
+    while created.is_none() {
+        let tagged = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("an event in time")
+            .expect("the worker runs");
+        assert_eq!(tagged.connection, ConnectionId(7), "{:?}", tagged.event);
+        if let BackendEvent::Created { result, .. } = tagged.event {
+            created = Some(result.expect("creates"));
+        }
+    }
+    let made = created.unwrap();
+    assert_eq!(made.connection, ConnectionId(7));
+    assert_eq!(made.kind, ResourceKind::Volumes);
+}
