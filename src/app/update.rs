@@ -349,13 +349,13 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             });
             effects
         }
+        Action::Create(spec) => request_create(state, spec),
         // Without a document to edit, edit (编辑) is the name.
         Action::Edit
             if !state.caps.edits_document(ResourceKind::Instances) && !state.caps.readonly =>
         {
             open_prompt(state, crate::app::state::PromptKind::Rename)
         }
-        Action::Create(spec) => request_create(state, spec),
         Action::Edit => {
             if state.caps.readonly || !state.caps.edits_document(ResourceKind::Instances) {
                 refuse_readonly(state, Msg::ActEdit);
