@@ -591,31 +591,3 @@ pub fn ports() -> Vec<Column<Port>> {
         Column::text(Msg::ColStatus, |p: &Port, _| opt(p.status.as_ref())).max(8),
     ]
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::backend::{libvirt, openstack};
-    use crate::model::ResourceKind as K;
-
-    #[test]
-    fn every_column_a_backend_lists_is_in_the_catalogue() {
-        for caps in [
-            libvirt::capabilities("test:///default", false),
-            openstack::commands::capabilities("c", false),
-        ] {
-            for kind in [K::Instances, K::Flavors, K::Images, K::Volumes, K::Networks] {
-                let ids = caps.columns(kind);
-                let found = match kind {
-                    K::Instances => instances(ids).len(),
-                    K::Flavors => flavors(ids).len(),
-                    K::Images => images(ids).len(),
-                    K::Volumes => volumes(ids).len(),
-                    _ => networks(ids).len(),
-                };
-                assert!(!ids.is_empty(), "{kind:?}");
-                assert_eq!(found, ids.len(), "{kind:?}: {ids:?}");
-            }
-        }
-    }
-}

@@ -574,32 +574,6 @@ mod tests {
     }
 
     #[test]
-    fn bindings_follow_what_the_backend_offers() {
-        let ids = |caps: &Capabilities| -> Vec<&'static str> {
-            Keymap::new(caps).bindings.iter().map(|b| b.id).collect()
-        };
-        let host = ids(&crate::backend::libvirt::capabilities(
-            "test:///default",
-            false,
-        ));
-        let cloud = ids(&crate::backend::openstack::commands::capabilities(
-            "c", false,
-        ));
-        let needing = [
-            "instance.lock",
-            "instance.resize",
-            "instance.metadata",
-            "table.next_view",
-            "instance.reveal_token",
-        ];
-        for id in needing {
-            assert!(!host.contains(&id), "{id} on a host without it");
-            assert!(cloud.contains(&id), "{id} missing where it is offered");
-        }
-        assert!(host.contains(&"instance.pause") && cloud.contains(&"instance.pause"));
-    }
-
-    #[test]
     fn shifted_letters_match_with_or_without_the_shift_flag() {
         let map = Keymap::build(false, |_| true);
         let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
