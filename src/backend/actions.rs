@@ -216,6 +216,23 @@ impl InstanceAction {
         }
     }
 
+    /// What the user chose for this action (a name, a flavor, metadata), as the audit log
+    /// records it: the action's own fields, nothing for an action without any.
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(outer)) => match outer.into_iter().next() {
+                Some((_, serde_json::Value::Object(fields))) => fields,
+                Some((_, value)) => {
+                    let mut one = serde_json::Map::new();
+                    one.insert("value".into(), value);
+                    one
+                }
+                None => serde_json::Map::new(),
+            },
+            _ => serde_json::Map::new(),
+        }
+    }
+
     /// The equivalent command line in the backend's own CLI, shown in confirmation dialogs.
     pub fn equivalent_command(&self, style: &CommandStyle, name: &str) -> String {
         match style {
@@ -290,6 +307,24 @@ impl InstanceAction {
             | Self::SetMetadata { .. } => "dominfo".to_string(),
         };
         format!("virsh -c {} {verb} {}", shell_quote(uri), shell_quote(name))
+    }
+}
+
+impl CommandStyle {
+    /// The command that edits and redefines an instance's document.
+    pub fn edit_command(&self, name: &str) -> String {
+        match self {
+            Self::Virsh { uri } => {
+                format!("virsh -c {} edit {}", shell_quote(uri), shell_quote(name))
+            }
+            Self::OpenStack { cloud } => {
+                format!(
+                    "openstack --os-cloud {} server set {}",
+                    shell_quote(cloud),
+                    shell_quote(name)
+                )
+            }
+        }
     }
 }
 
@@ -384,6 +419,18 @@ mod tests {
             shell_join(&argv),
             "virsh -c 'qemu+ssh://root@h/system?x=a b' console 1b4e28ba-2fa1-11d2"
         );
+    }
+
+    #[test]
+    fn audit_params_are_the_actions_own_fields() {
+        let rename = InstanceAction::Rename { name: "db".into() };
+        assert_eq!(
+            rename.params().get("name").and_then(|v| v.as_str()),
+            Some("db")
+        );
+        assert!(InstanceAction::Pause.params().is_empty());
+        let autostart = InstanceAction::SetAutostart(true).params();
+        assert_eq!(autostart.get("value"), Some(&serde_json::Value::Bool(true)));
     }
 
     #[test]

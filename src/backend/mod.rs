@@ -36,6 +36,9 @@ pub enum BackendError {
     NotFound(String),
     #[error("refused: the connection is read-only")]
     ReadOnly,
+    /// Refused by yun before anything was sent (the audit log cannot be written).
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("{0}")]
     Conflict(String),
     #[error("connection lost: {0}")]
