@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::{Backend, BackendError, ConnectionState, InstanceAction};
-use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
+use super::{Backend, BackendError, ConnectionState, InstanceAction, Listed};
+use crate::model::{HostInfo, InstanceDetail, ResourceKind, StatsSample};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendRequest {
@@ -52,10 +52,12 @@ pub enum BackendRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendEvent {
     HostInfo(Result<HostInfo, BackendError>),
+    /// A listing of `kind`: a first page while the rest loads (without a note), then the whole
+    /// listing with its own note for the status line.
     Listed {
         kind: ResourceKind,
         generation: u64,
-        result: Result<Listing, BackendError>,
+        result: Result<Listed, BackendError>,
     },
     Detail {
         id: String,
@@ -84,8 +86,6 @@ pub enum BackendEvent {
     },
     /// Lifecycle events: these instances changed state.
     Changed(Vec<String>),
-    /// A warning about a listing, for the status line.
-    Note(String),
     ScopeSwitched(Result<HostInfo, BackendError>),
     /// A monitor sample and the monotonic time it was taken.
     Stats {
@@ -222,16 +222,11 @@ async fn execute<B: Backend>(
                         let _ = events.send(BackendEvent::Listed {
                             kind,
                             generation,
-                            result: Ok(partial),
+                            result: Ok(Listed::from(partial)),
                         });
                     }
                 }
             };
-            if result.is_ok()
-                && let Some(note) = backend.listing_note()
-            {
-                let _ = events.send(BackendEvent::Note(note));
-            }
             (
                 BackendEvent::Listed {
                     kind,
