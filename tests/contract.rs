@@ -95,7 +95,25 @@ async fn libvirt_demo_keeps_the_contract() {
 
 #[tokio::test]
 async fn openstack_mock_cloud_keeps_the_contract() {
+    openstack_mock_cloud(1000).await;
+}
+
+/// The same cloud answering one row per page: every listing walks its pages.
+#[tokio::test]
+async fn openstack_mock_cloud_in_pages_keeps_the_contract() {
+    let state = openstack_mock_cloud(1).await;
+    let followed = |p: &str| {
+        state
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with(p) && r.query.contains("marker="))
+    };
+    assert!(followed("/servers/detail") && followed("/images") && followed("/ports"));
+}
+
+async fn openstack_mock_cloud(page_size: usize) -> cloudmock::stateful::Stateful {
     let (cloud, state) = cloudmock::stateful::stateful_cloud().await;
+    state.state().page_size = page_size;
     let rw = cloud.backend().await;
     let mut options = cloud.options();
     options.readonly = true;
@@ -160,4 +178,5 @@ async fn openstack_mock_cloud_keeps_the_contract() {
             "{action} on {status}: {error}"
         );
     }
+    state
 }

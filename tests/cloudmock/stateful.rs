@@ -18,6 +18,7 @@ use super::{Cloud, PROJECT, cloud, fixture};
 pub struct Received {
     pub method: String,
     pub path: String,
+    pub query: String,
 }
 
 impl Received {
@@ -42,6 +43,9 @@ pub struct CloudState {
     /// Flavors servers had before a resize, kept until it is confirmed or reverted.
     resized_from: Vec<(String, Value, String)>,
     pub requests: Vec<Received>,
+    /// The most rows one page holds when the request asks for no fewer (nova's
+    /// `max_limit`); set it low to make every listing span pages.
+    pub page_size: usize,
     next_id: usize,
 }
 
@@ -138,6 +142,7 @@ impl CloudState {
                 "neutron/floatingips/floating-ips-list-response.json",
             ),
             ports: list_of("ports", "neutron/ports/ports-list-response.json"),
+            page_size: 1000,
             ..Self::default()
         }
     }
@@ -166,6 +171,64 @@ fn not_found(id: &str) -> ResponseTemplate {
     )
 }
 
+/// How a service says there is a next page.
+#[derive(Clone, Copy)]
+enum Paging {
+    /// `"<key>_links": [{"rel": "next", "href": …}]` (Nova, Cinder, Neutron).
+    Links,
+    /// `"next": "/v2/images?marker=…"` (Glance).
+    Glance,
+}
+
+/// One page of `rows`: those after `?marker=` (an id), at most `?limit=` and the page size,
+/// with the link to the next page when more remain.
+fn page(
+    request: &Request,
+    key: &str,
+    rows: &[Value],
+    page_size: usize,
+    paging: Paging,
+) -> ResponseTemplate {
+    let query = |name: &str| {
+        request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let start = match query("marker") {
+        Some(marker) => match rows.iter().position(|r| r["id"] == *marker.as_str()) {
+            Some(at) => at + 1,
+            None => {
+                return nova_error(400, "badRequest", format!("marker [{marker}] not found"));
+            }
+        },
+        None => 0,
+    };
+    let limit = query("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .map_or(page_size, |l| l.min(page_size));
+    let chunk: Vec<Value> = rows.iter().skip(start).take(limit).cloned().collect();
+    let mut body = json!({ key: chunk });
+    if start + chunk.len() < rows.len()
+        && let Some(last) = chunk.last().and_then(|r| r["id"].as_str())
+    {
+        let path = request.url.path();
+        match paging {
+            Paging::Links => {
+                let mut next = request.url.clone();
+                next.set_query(Some(&format!("limit={limit}&marker={last}")));
+                body[format!("{key}_links")] = json!([{"rel": "next", "href": next.as_str()}]);
+            }
+            Paging::Glance => {
+                let tail = path.strip_prefix("/image").unwrap_or(path);
+                body["next"] = json!(format!("{tail}?marker={last}&limit={limit}"));
+            }
+        }
+    }
+    ok(body)
+}
+
 fn ok(body: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
@@ -178,21 +241,26 @@ impl Respond for Stateful {
         state.requests.push(Received {
             method: method.clone(),
             path: path.clone(),
+            query: request.url.query().unwrap_or_default().to_string(),
         });
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         let volume_root = ["volume", "v3", PROJECT];
         match (method.as_str(), parts.as_slice()) {
-            ("GET", ["compute", "v2.1", "servers", "detail"]) => {
-                ok(json!({"servers": state.servers}))
-            }
+            ("GET", ["compute", "v2.1", "servers", "detail"]) => page(
+                request,
+                "servers",
+                &state.servers,
+                state.page_size,
+                Paging::Links,
+            ),
             ("GET", ["compute", "v2.1", "servers"]) => {
                 let names: Vec<Value> = state
                     .servers
                     .iter()
                     .map(|s| json!({"id": s["id"], "name": s["name"], "links": []}))
                     .collect();
-                ok(json!({ "servers": names }))
+                page(request, "servers", &names, state.page_size, Paging::Links)
             }
             ("GET", ["compute", "v2.1", "servers", id]) => match state.server_mut(id) {
                 Some(s) => ok(json!({"server": s})),
@@ -240,9 +308,13 @@ impl Respond for Stateful {
                     ResponseTemplate::new(204)
                 }
             }
-            ("GET", ["compute", "v2.1", "flavors", "detail"]) => {
-                ok(json!({"flavors": state.flavors}))
-            }
+            ("GET", ["compute", "v2.1", "flavors", "detail"]) => page(
+                request,
+                "flavors",
+                &state.flavors,
+                state.page_size,
+                Paging::Links,
+            ),
             ("GET", ["compute", "v2.1", "flavors", id]) => {
                 match state.flavors.iter().find(|f| f["id"] == *id) {
                     Some(f) => ok(json!({ "flavor": f })),
@@ -256,7 +328,13 @@ impl Respond for Stateful {
             ("GET", ["compute", "v2.1", "limits"]) => {
                 ok(fixture("nova/limits/v2.57/limit-get-resp.json"))
             }
-            ("GET", ["image", "v2", "images"]) => ok(json!({"images": state.images})),
+            ("GET", ["image", "v2", "images"]) => page(
+                request,
+                "images",
+                &state.images,
+                state.page_size,
+                Paging::Glance,
+            ),
             ("GET", ["image", "v2", "images", id]) => {
                 match state.images.iter().find(|i| i["id"] == *id) {
                     Some(i) => ok(i.clone()),
@@ -264,9 +342,13 @@ impl Respond for Stateful {
                         .set_body_string(format!("No image found with ID {id}")),
                 }
             }
-            ("GET", [v, vv, p, "volumes", "detail"]) if [*v, *vv, *p] == volume_root => {
-                ok(json!({"volumes": state.volumes}))
-            }
+            ("GET", [v, vv, p, "volumes", "detail"]) if [*v, *vv, *p] == volume_root => page(
+                request,
+                "volumes",
+                &state.volumes,
+                state.page_size,
+                Paging::Links,
+            ),
             ("GET", [v, vv, p, "limits"]) if [*v, *vv, *p] == volume_root => {
                 ok(fixture("cinder/limits/limits-show-response.json"))
             }
@@ -285,7 +367,7 @@ impl Respond for Stateful {
                             {"type": "HTTPNotFound", "message": "The resource could not be found.", "detail": ""}}));
                     }
                 };
-                ok(json!({ key: rows }))
+                page(request, key, rows, state.page_size, Paging::Links)
             }
             _ => nova_error(
                 404,
