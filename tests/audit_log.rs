@@ -76,7 +76,7 @@ async fn perform(
             .expect("the worker runs")
         {
             BackendEvent::ActionFinished { result, .. } => return (result, notes),
-            BackendEvent::Note(n) => notes.push(n),
+            BackendEvent::Warning(n) => notes.push(n),
             _ => {}
         }
     }

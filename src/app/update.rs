@@ -13,6 +13,7 @@ use crate::app::state::{AppState, ConsoleUrl, DetailView, InputMode, Level, Popu
 use crate::backend::actions::virsh_console_argv;
 use crate::backend::{
     BackendError, BackendEvent, BackendRequest, CommandStyle, ConnectionState, InstanceAction,
+    Listed,
 };
 use crate::i18n::{self, Msg, tab_title};
 use crate::model::{InstanceStatus, ResourceKind};
@@ -1045,11 +1046,17 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             state.applied.insert(kind, generation);
             match result {
-                Ok(listing) => {
+                Ok(Listed { listing, note }) => {
+                    // The note is about these very rows (skipped ones), so a listing of another
+                    // kind never reports this one's count.
+                    let noted = note.is_some();
+                    if let Some(note) = note {
+                        state.set_status(Level::Warning, note);
+                    }
                     let changed = state.apply_listing(listing);
                     if kind == ResourceKind::Instances && !state.tasks.is_empty() {
                         settle_tasks(state);
-                    } else if !changed {
+                    } else if !changed && !noted {
                         state.screen_changed = false;
                     }
                 }
@@ -1166,6 +1173,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                 });
             }
         },
+        BackendEvent::Warning(text) => state.set_status(Level::Warning, text),
         BackendEvent::Changed(ids) => {
             state.screen_changed = false;
             let visible = matches!(state.tab, ResourceKind::Instances | ResourceKind::Overview);
@@ -1185,7 +1193,6 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             return effects;
         }
-        BackendEvent::Note(note) => state.set_status(Level::Warning, note),
         BackendEvent::ScopeSwitched(result) => match result {
             Ok(host) => {
                 // A new region or project: every table belongs to the old one.

@@ -166,7 +166,9 @@ impl InstanceAction {
         }
         let s = &inst.status;
         match self {
-            Self::Start => matches!(s, S::Shutoff | S::Crashed | S::Error),
+            // A crashed domain is still active to libvirt ("already running"): it is forced
+            // off first.
+            Self::Start => matches!(s, S::Shutoff | S::Error),
             // A libvirt managed save shows as SUSPENDED, as Nova's libvirt suspend does.
             Self::Restore => matches!(s, S::Suspended),
             Self::Shutdown | Self::Reboot => matches!(s, S::Active),
@@ -378,6 +380,13 @@ mod tests {
         assert!(InstanceAction::Pause.allowed_for(&i));
         assert!(!InstanceAction::Start.allowed_for(&i));
         assert!(!InstanceAction::Resume.allowed_for(&i));
+    }
+
+    #[test]
+    fn crashed_instance_is_forced_off_not_started() {
+        let i = inst(InstanceStatus::Crashed);
+        assert!(!InstanceAction::Start.allowed_for(&i));
+        assert!(InstanceAction::ForceOff.allowed_for(&i));
     }
 
     #[test]

@@ -13,9 +13,9 @@ use std::time::{Instant, SystemTime};
 
 use tokio::sync::mpsc;
 
-use super::{Backend, BackendError, ConnectionState, InstanceAction};
+use super::{Backend, BackendError, ConnectionState, InstanceAction, Listed};
 use crate::audit::{AuditLog, Change};
-use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
+use crate::model::{HostInfo, InstanceDetail, ResourceKind, StatsSample};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendRequest {
@@ -55,10 +55,12 @@ pub enum BackendRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendEvent {
     HostInfo(Result<HostInfo, BackendError>),
+    /// A listing of `kind`: a first page while the rest loads (without a note), then the whole
+    /// listing with its own note for the status line.
     Listed {
         kind: ResourceKind,
         generation: u64,
-        result: Result<Listing, BackendError>,
+        result: Result<Listed, BackendError>,
     },
     Detail {
         id: String,
@@ -87,8 +89,9 @@ pub enum BackendEvent {
     },
     /// Lifecycle events: these instances changed state.
     Changed(Vec<String>),
-    /// A warning about a listing, for the status line.
-    Note(String),
+    /// Something the user should know that is not the answer to a request (the audit log could
+    /// not be written), for the status line.
+    Warning(String),
     ScopeSwitched(Result<HostInfo, BackendError>),
     /// A monitor sample and the monotonic time it was taken.
     Stats {
@@ -164,7 +167,7 @@ where
                  config.toml changes go ahead unrecorded)"
             )));
         }
-        let _ = events.send(BackendEvent::Note(format!(
+        let _ = events.send(BackendEvent::Warning(format!(
             "{e}; the change goes ahead unrecorded"
         )));
     }
@@ -178,7 +181,7 @@ where
         result.as_ref().map(|_| ()).map_err(ToString::to_string),
     );
     if let Err(e) = recorder.log.append(&record) {
-        let _ = events.send(BackendEvent::Note(format!(
+        let _ = events.send(BackendEvent::Warning(format!(
             "{e}; the change was made but not recorded"
         )));
     }
@@ -307,16 +310,11 @@ async fn execute<B: Backend>(
                         let _ = events.send(BackendEvent::Listed {
                             kind,
                             generation,
-                            result: Ok(partial),
+                            result: Ok(Listed::from(partial)),
                         });
                     }
                 }
             };
-            if result.is_ok()
-                && let Some(note) = backend.listing_note()
-            {
-                let _ = events.send(BackendEvent::Note(note));
-            }
             (
                 BackendEvent::Listed {
                     kind,
