@@ -897,14 +897,18 @@ async fn readonly_refuses_a_create() {
 }
 
 #[tokio::test]
-async fn the_worker_tags_every_event_and_what_it_creates_with_its_connection() {
+async fn the_worker_tags_every_event_and_what_it_creates_with_its_connection_and_records_it() {
     use std::sync::Arc;
-    use yun::backend::worker::{self, ConnectionEvent};
+    use yun::audit::{self, AuditLog, Outcome};
+    use yun::backend::worker::{self, ConnectionEvent, Recorder};
     use yun::backend::{BackendEvent, BackendRequest, ConnectionId};
 
     let b = Arc::new(backend(&fixture_uri()));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ConnectionEvent>();
-    let requests = worker::spawn(b, ConnectionId(7), tx);
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::in_dir(dir.path(), true);
+    let recorder = Recorder::new(log.clone(), fixture_uri());
+    let requests = worker::spawn(b, ConnectionId(7), tx, recorder);
     requests.send(BackendRequest::HostInfo).unwrap();
     requests
         .send(BackendRequest::Create {
@@ -925,4 +929,28 @@ async fn the_worker_tags_every_event_and_what_it_creates_with_its_connection() {
     let made = created.unwrap();
     assert_eq!(made.connection, ConnectionId(7));
     assert_eq!(made.kind, ResourceKind::Volumes);
+    // One audit line, naming what was made and the command that makes it.
+    let (records, unreadable) = audit::read(log.path()).unwrap();
+    assert_eq!((records.len(), unreadable), (1, 0));
+    let r = &records[0];
+    assert_eq!(
+        (
+            r.kind.as_str(),
+            r.id.as_str(),
+            r.name.as_str(),
+            r.action.as_str()
+        ),
+        ("volume", made.id.as_str(), "tagged", "create")
+    );
+    assert_eq!(r.result, Outcome::Ok);
+    assert!(
+        r.command
+            .contains("vol-create-as --pool volumes --name tagged"),
+        "{}",
+        r.command
+    );
+    assert_eq!(
+        r.params.get("capacity_bytes"),
+        Some(&serde_json::json!(1 << 20))
+    );
 }

@@ -14,7 +14,7 @@ use crate::app::state::{
 };
 use crate::backend::{
     BackendError, BackendEvent, BackendRequest, ConnectionState, CreateSpec, InstanceAction,
-    ScopeKind, TaskKey,
+    Listed, ScopeKind, TaskKey,
 };
 use crate::i18n::{self, Msg, tab_title};
 use crate::model::{InstanceStatus, ResourceKind};
@@ -1110,11 +1110,17 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             state.applied.insert(kind, generation);
             match result {
-                Ok(listing) => {
+                Ok(Listed { listing, note }) => {
+                    // The note is about these very rows (skipped ones), so a listing of another
+                    // kind never reports this one's count.
+                    let noted = note.is_some();
+                    if let Some(note) = note {
+                        state.set_status(Level::Warning, note);
+                    }
                     let changed = state.apply_listing(listing);
                     if state.tasks.keys().any(|k| k.kind == kind) {
                         settle_tasks(state, kind);
-                    } else if !changed {
+                    } else if !changed && !noted {
                         state.screen_changed = false;
                     }
                 }
@@ -1233,6 +1239,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                 });
             }
         },
+        BackendEvent::Warning(text) => state.set_status(Level::Warning, text),
         BackendEvent::Changed(ids) => {
             state.screen_changed = false;
             let visible = matches!(state.tab, ResourceKind::Instances | ResourceKind::Overview);
@@ -1283,7 +1290,6 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             return request_list(state, listed_under);
         }
-        BackendEvent::Note(note) => state.set_status(Level::Warning, note),
         BackendEvent::ScopeSwitched(result) => match result {
             Ok(host) => {
                 // A new region or project: every table belongs to the old one.

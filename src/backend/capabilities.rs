@@ -76,6 +76,9 @@ pub trait CommandText: Send + Sync {
     /// The command that performs `action` on the instance `id` named `name`.
     fn instance_action(&self, id: &str, name: &str, action: &InstanceAction) -> String;
 
+    /// The command that edits and redefines the document of the instance `id` named `name`.
+    fn edit_document(&self, id: &str, name: &str) -> String;
+
     /// The command that creates what `spec` describes.
     fn create(&self, spec: &CreateSpec) -> String;
 

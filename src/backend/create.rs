@@ -19,6 +19,24 @@ impl CreateSpec {
         }
     }
 
+    /// The kind's name in the audit log (`volume`), as instance actions are `instance`.
+    pub fn audit_kind(&self) -> &'static str {
+        match self {
+            Self::Volume(_) => "volume",
+        }
+    }
+
+    /// What the user chose, as the audit log records it.
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(outer)) => match outer.into_iter().next() {
+                Some((_, serde_json::Value::Object(fields))) => fields,
+                _ => serde_json::Map::new(),
+            },
+            _ => serde_json::Map::new(),
+        }
+    }
+
     /// The name the user gave it.
     pub fn name(&self) -> &str {
         match self {
@@ -37,6 +55,7 @@ pub struct VolumeSpec {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum VolumeFormat {
     Qcow2,
     Raw,

@@ -51,6 +51,24 @@ impl ResourceRef {
 /// In-flight tasks are keyed by the resource they run on.
 pub type TaskKey = ResourceRef;
 
+/// A whole listing as the app shows it: the rows and what the user should know about them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Listed {
+    pub listing: Listing,
+    /// Something the user should know about these rows (some could not be read and were
+    /// skipped), for the status line. Backends whose listings are all-or-nothing have none.
+    pub note: Option<String>,
+}
+
+impl From<Listing> for Listed {
+    fn from(listing: Listing) -> Self {
+        Self {
+            listing,
+            note: None,
+        }
+    }
+}
+
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
 pub enum BackendError {
     #[error("not supported: {0}")]
@@ -59,6 +77,9 @@ pub enum BackendError {
     NotFound(String),
     #[error("refused: the connection is read-only")]
     ReadOnly,
+    /// Refused by yun before anything was sent (the audit log cannot be written).
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("{0}")]
     Conflict(String),
     #[error("connection lost: {0}")]
@@ -98,6 +119,16 @@ pub enum ConnectionState {
     },
 }
 
+/// Why a mutation the backend does not implement is refused: read-only first, as for every
+/// mutation, else unsupported.
+fn refused_mutation(caps: &Capabilities, what: &str) -> BackendError {
+    if caps.readonly {
+        BackendError::ReadOnly
+    } else {
+        BackendError::Unsupported(what.into())
+    }
+}
+
 /// The backend interface. Every call may block on I/O, so the app only ever calls it from the
 /// [`worker`], never on the render path.
 pub trait Backend: Send + Sync + 'static {
@@ -112,20 +143,16 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Listing, BackendError>> + Send;
 
     /// Like [`Backend::list`], sending rows that are already in (a first page) to `partial`
-    /// before the whole listing is ready. Backends without pages just list.
+    /// before the whole listing is ready, and returning the listing with its own note (rows
+    /// skipped in this very listing): listings of different kinds overlap, so the note travels
+    /// with the rows it is about. Backends without pages or notes just list.
     fn list_progressive(
         &self,
         kind: ResourceKind,
         partial: tokio::sync::mpsc::UnboundedSender<Listing>,
-    ) -> impl Future<Output = Result<Listing, BackendError>> + Send {
+    ) -> impl Future<Output = Result<Listed, BackendError>> + Send {
         drop(partial);
-        self.list(kind)
-    }
-
-    /// Something the user should know about the listing just returned (rows skipped because
-    /// they could not be read). Backends whose listings are all-or-nothing have none.
-    fn listing_note(&self) -> Option<String> {
-        None
+        async move { self.list(kind).await.map(Listed::from) }
     }
 
     fn instance_detail(
@@ -160,18 +187,16 @@ pub trait Backend: Send + Sync + 'static {
         async { Err(BackendError::Unsupported("editing a document here".into())) }
     }
 
-    /// Validate and apply an edited document (domain XML), like `virsh edit`.
+    /// Validate and apply an edited document (domain XML), like `virsh edit`. A read-only
+    /// connection refuses it as every other mutation, whether or not it has documents.
     fn redefine(
         &self,
         id: &str,
         document: &str,
     ) -> impl Future<Output = Result<(), BackendError>> + Send {
         let _ = (id, document);
-        async {
-            Err(BackendError::Unsupported(
-                "redefining a document here".into(),
-            ))
-        }
+        let refused = refused_mutation(&self.capabilities(), "redefining a document here");
+        async move { Err(refused) }
     }
 
     /// Create what `spec` describes (a kind listed in [`Capabilities::creates`]); returns the
@@ -182,7 +207,8 @@ pub trait Backend: Send + Sync + 'static {
         spec: CreateSpec,
     ) -> impl Future<Output = Result<ResourceRef, BackendError>> + Send {
         let _ = spec;
-        async { Err(BackendError::Unsupported("creating resources here".into())) }
+        let refused = refused_mutation(&self.capabilities(), "creating resources here");
+        async move { Err(refused) }
     }
 
     /// Ids of instances whose state changed since the last call: lifecycle events when the

@@ -143,6 +143,14 @@ impl CommandText for VirshCommands {
         virsh_command(&self.uri, name, action)
     }
 
+    fn edit_document(&self, _id: &str, name: &str) -> String {
+        format!(
+            "virsh -c {} edit {}",
+            shell_quote(&self.uri),
+            shell_quote(name)
+        )
+    }
+
     fn create(&self, spec: &CreateSpec) -> String {
         match spec {
             CreateSpec::Volume(v) => format!(

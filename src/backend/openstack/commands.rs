@@ -158,6 +158,14 @@ impl CommandText for OpenStackCommands {
         openstack_command(&self.cloud, name, action)
     }
 
+    fn edit_document(&self, _id: &str, name: &str) -> String {
+        format!(
+            "openstack --os-cloud {} server set {}",
+            shell_quote(&self.cloud),
+            shell_quote(name)
+        )
+    }
+
     fn create(&self, spec: &CreateSpec) -> String {
         let verb = match spec {
             CreateSpec::Volume(v) => format!(
