@@ -8,7 +8,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use yun::app::state::AppState;
-use yun::backend::{Capabilities, CommandStyle, InstanceAction};
 use yun::i18n::Lang;
 use yun::model::{
     Address, AddressSource, Instance, InstanceSize, InstanceStatus, Listing, PowerState,
@@ -47,14 +46,7 @@ fn instances(n: usize) -> Vec<Instance> {
 }
 
 fn state(n: usize) -> AppState {
-    let caps = Capabilities {
-        readonly: false,
-        actions: InstanceAction::all(),
-        edit: true,
-        command_style: CommandStyle::Virsh {
-            uri: "test:///bench".into(),
-        },
-    };
+    let caps = yun::backend::libvirt::capabilities("test:///bench", false);
     let mut state = AppState::new(
         Lang::En,
         caps,

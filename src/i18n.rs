@@ -177,6 +177,7 @@ catalogue! {
     TaskResuming => "Resuming", "正在恢复";
     TaskDeleting => "Deleting", "正在删除";
     TaskUpdating => "Updating", "正在更新";
+    TaskCreating => "Creating", "正在创建";
     TaskMigrating => "Migrating", "正在迁移";
     TaskSnapshotting => "Snapshotting", "正在创建快照";
     TaskDumping => "Dumping", "正在转储";
@@ -201,6 +202,7 @@ catalogue! {
     ActRevertResize => "Revert resize", "撤销调整大小";
     ActRename => "Rename", "重命名";
     ActMetadata => "Update metadata", "更新元数据";
+    ActCreateVolume => "Create volume", "创建云硬盘";
     ActConsole => "Console", "控制台";
     ActEdit => "Edit", "编辑";
     ActMonitor => "Monitor", "监控";
@@ -424,6 +426,7 @@ pub fn task_text(task: Option<&str>, lang: Lang) -> String {
         Some("resuming") => Msg::TaskResuming,
         Some("deleting") => Msg::TaskDeleting,
         Some("updating") => Msg::TaskUpdating,
+        Some("creating") => Msg::TaskCreating,
         Some("migrating") => Msg::TaskMigrating,
         Some("snapshotting") => Msg::TaskSnapshotting,
         Some("dumping") => Msg::TaskDumping,

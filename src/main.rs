@@ -175,13 +175,10 @@ fn run_with<B: Backend>(
     backend: Arc<B>,
 ) -> ExitCode {
     let lang = ctx.lang();
-    let cloud = matches!(
-        backend.capabilities().command_style,
-        yun::backend::CommandStyle::OpenStack { .. }
-    );
+    let caps = backend.capabilities();
     if let Some(Command::List { what, output }) = &ctx.cli.command {
         let listing = runtime.block_on(backend.list(*what));
-        return match listing.map(|l| list::render(&l, *output, lang, cloud)) {
+        return match listing.map(|l| list::render(&l, *output, lang, &caps)) {
             Ok(Ok(text)) => {
                 print!("{text}");
                 ExitCode::SUCCESS

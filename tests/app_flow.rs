@@ -10,7 +10,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use yun::app::action::{Action, Effect};
 use yun::app::state::{AppState, Level, Popup};
 use yun::app::update;
-use yun::backend::{Backend, BackendEvent, BackendRequest, Listed};
+use yun::backend::{
+    Backend, BackendEvent, BackendRequest, CreateSpec, Listed, VolumeFormat, VolumeSpec,
+};
 use yun::i18n::Lang;
 use yun::model::{InstanceStatus, Listing, ResourceKind};
 
@@ -68,6 +70,10 @@ fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effe
                         document,
                         result,
                     }
+                }
+                BackendRequest::Create { spec } => {
+                    let result = b.create(spec.clone()).await;
+                    BackendEvent::Created { spec, result }
                 }
             }
         });
@@ -184,8 +190,7 @@ fn delete_with_volumes_removes_the_domain_and_its_own_disk() {
         Some(Popup::Confirm { action, .. }) => {
             assert_eq!(action.id(), "delete");
             assert!(
-                action
-                    .virsh_command("x", "build-box")
+                yun::backend::libvirt::virsh_command("x", "build-box", action)
                     .contains("--remove-all-storage")
             );
         }
@@ -600,4 +605,79 @@ fn status_messages_show_bidi_and_escape_characters_escaped() {
     // What a cloud might put in a fault message that yun shows on the status line.
     state.set_status(Level::Error, "fault: \u{1b}[2Jdisk\u{202e}lluf");
     assert_eq!(status_text(&state), r"fault: \e[2Jdisk\u{202e}lluf");
+}
+
+fn volume(name: &str, pool: &str, capacity_bytes: u64) -> Action {
+    Action::Create(CreateSpec::Volume(VolumeSpec {
+        name: name.into(),
+        pool: pool.into(),
+        capacity_bytes,
+        format: VolumeFormat::Raw,
+    }))
+}
+
+#[test]
+fn a_created_volume_shows_in_the_volumes_table_once_libvirt_lists_it() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let effects = update::on_action(&mut state, volume("scratch.raw", "vms", 1 << 30));
+    // Until the answer comes, the work is a task of its own.
+    assert_eq!(state.tasks.len(), 1);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Request(BackendRequest::Create { .. })]
+    ));
+    pump(&demo, &mut state, effects);
+    assert!(state.tasks.is_empty(), "{:?}", state.tasks);
+    assert_eq!(status_text(&state), "Create volume scratch.raw: done");
+    let made = state
+        .data
+        .volumes
+        .iter()
+        .find(|v| v.name == "scratch.raw")
+        .expect("listed");
+    assert_eq!(made.capacity, Some(1 << 30));
+    assert_eq!(made.pool.as_deref(), Some("vms"));
+}
+
+#[test]
+fn a_volume_that_does_not_fit_or_whose_name_is_taken_is_refused_before_any_request() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let pool = state
+        .data
+        .pools
+        .iter()
+        .find(|p| p.name == "vms")
+        .expect("pool vms")
+        .clone();
+    assert!(yun::app::validate::volume_fits(&pool, pool.available).is_ok());
+    let effects = update::on_action(&mut state, volume("huge", "vms", pool.available + 1));
+    assert!(effects.is_empty());
+    assert!(state.tasks.is_empty());
+    assert!(
+        status_text(&state).contains("does not fit in pool vms"),
+        "{}",
+        status_text(&state)
+    );
+    let taken = state
+        .data
+        .volumes
+        .iter()
+        .find(|v| v.pool.as_deref() == Some("vms"))
+        .expect("a volume in vms")
+        .name
+        .clone();
+    let effects = update::on_action(&mut state, volume(&taken, "vms", 1 << 20));
+    assert!(effects.is_empty());
+    assert!(status_text(&state).contains("has a volume named"));
+}
+
+#[test]
+fn readonly_refuses_a_create_without_a_request() {
+    let demo = Demo::open(true);
+    let mut state = demo.state(Lang::En);
+    let effects = update::on_action(&mut state, volume("ro.raw", "vms", 1 << 20));
+    assert!(effects.is_empty());
+    assert_eq!(status_text(&state), "read-only mode: Create volume refused");
 }

@@ -60,7 +60,7 @@ async fn perform(
     action: InstanceAction,
 ) -> (Result<(), BackendError>, Vec<String>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let requests = worker::spawn(b, tx, recorder);
+    let requests = worker::spawn(b, yun::backend::ConnectionId::FIRST, tx, recorder);
     requests
         .send(BackendRequest::Perform {
             id: id.into(),
@@ -74,6 +74,7 @@ async fn perform(
             .await
             .expect("an answer")
             .expect("the worker runs")
+            .event
         {
             BackendEvent::ActionFinished { result, .. } => return (result, notes),
             BackendEvent::Warning(n) => notes.push(n),

@@ -10,6 +10,7 @@ mod suite;
 
 use yun::backend::libvirt::{LibvirtBackend, LibvirtOptions};
 use yun::backend::openstack::OpenStackBackend;
+use yun::backend::{Backend, CreateSpec, VolumeFormat, VolumeSpec};
 use yun::config::Config;
 use yun::model::ResourceKind;
 
@@ -28,9 +29,23 @@ fn libvirt_demo(readonly: bool, dir: &std::path::Path) -> LibvirtBackend {
     .unwrap()
 }
 
-/// Create paths of the libvirt backend (none until the backend trait can create).
+/// Create paths of the libvirt backend: a storage volume in the demo's `vms` pool.
 fn libvirt_creates() -> Vec<CreateCase<LibvirtBackend>> {
-    Vec::new()
+    vec![CreateCase {
+        kind: ResourceKind::Volumes,
+        name: "contract-scratch.qcow2".into(),
+        create: |b, name| {
+            Box::pin(async move {
+                let spec = CreateSpec::Volume(VolumeSpec {
+                    name: name.into(),
+                    pool: "vms".into(),
+                    capacity_bytes: 1 << 30,
+                    format: VolumeFormat::Qcow2,
+                });
+                b.create(spec).await.map(drop)
+            })
+        },
+    }]
 }
 
 /// Create paths of the OpenStack backend (none until the backend trait can create).

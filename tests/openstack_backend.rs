@@ -580,8 +580,8 @@ async fn readonly_refuses_every_mutation_without_a_request() {
     let b = OpenStackBackend::connect(o).await.unwrap();
     assert!(b.capabilities().actions.is_empty());
     let before = c.server.received_requests().await.unwrap().len();
-    let mut all = InstanceAction::cloud();
-    all.extend(InstanceAction::all());
+    let mut all = yun::backend::openstack::commands::instance_actions();
+    all.extend(yun::backend::libvirt::instance_actions());
     for a in &all {
         assert_eq!(
             b.perform("S", a).await,
@@ -1176,7 +1176,7 @@ async fn overlapping_listings_each_carry_their_own_skipped_rows_note() {
         yun::audit::AuditLog::in_dir(audit_dir.path(), true),
         "mock".into(),
     );
-    let requests = worker::spawn(b, events_tx, recorder);
+    let requests = worker::spawn(b, yun::backend::ConnectionId::FIRST, events_tx, recorder);
     for kind in [ResourceKind::Images, ResourceKind::Instances] {
         requests
             .send(BackendRequest::List {
@@ -1195,7 +1195,8 @@ async fn overlapping_listings_each_carry_their_own_skipped_rows_note() {
         let event = tokio::time::timeout_at(deadline, events.recv())
             .await
             .expect("both listings within 10 s")
-            .unwrap();
+            .unwrap()
+            .event;
         if let BackendEvent::Listed { kind, result, .. } = event {
             let listed = result.unwrap();
             let rows = match &listed.listing {

@@ -27,7 +27,7 @@ pub enum Action {
     SortBy(usize),
     Refresh,
     ToggleXml,
-    /// Cycle the Networks tab through its sub-views (cloud).
+    /// Cycle a tab through its sub-views (the backend lists them).
     NextView,
     /// Start, or restore when the instance has a managed save.
     StartOrRestore,
@@ -47,6 +47,8 @@ pub enum Action {
     /// Pick a flavor to resize to, or confirm a resize that waits for it.
     Resize,
     ToggleLock,
+    /// Create what a form describes (its submit).
+    Create(crate::backend::CreateSpec),
 }
 
 /// What `update` asks the event loop to do; the only way state changes reach the outside.

@@ -1,12 +1,13 @@
 //! The keymap: every binding with its description and context. Key handling, the `?` help and
 //! the key hints are all generated from this one table, so they cannot drift apart.
-//! `--readonly` drops every binding marked `mutates` when the keymap is built.
+//! `--readonly` drops every binding marked `mutates` when the keymap is built, and a binding
+//! that needs something the backend does not offer (an action, sub-views) is dropped too.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::action::Action;
 use crate::app::state::PromptKind;
-use crate::backend::InstanceAction;
+use crate::backend::{Capabilities, InstanceAction};
 use crate::i18n::Msg;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,12 +108,33 @@ pub struct Binding {
     pub action: Action,
     pub desc: Msg,
     pub context: Context,
-    /// Changes the hypervisor or cloud; removed in `--readonly`.
+    /// Changes what the backend manages; removed in `--readonly`.
     pub mutates: bool,
     /// Shown in the one-line key hints at the bottom.
     pub hint: bool,
-    /// Only meaningful on a cloud (dropped on a libvirt host).
-    pub cloud_only: bool,
+    /// What the backend must offer for the binding to be kept.
+    pub needs: Option<Needs>,
+}
+
+/// A capability a binding depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// The instance action with this id (`lock`, `resize`, …).
+    Action(&'static str),
+    /// Some tab has sub-views to cycle through.
+    SubViews,
+    /// A browser console URL (whose token can be revealed).
+    ConsoleUrl,
+}
+
+impl Needs {
+    fn offered_by(self, caps: &Capabilities) -> bool {
+        match self {
+            Self::Action(id) => caps.offers_action(id),
+            Self::SubViews => caps.kinds.iter().any(|k| !k.sub_views.is_empty()),
+            Self::ConsoleUrl => caps.console_url,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -121,9 +143,15 @@ pub struct Keymap {
 }
 
 impl Keymap {
-    pub fn new(readonly: bool, cloud: bool) -> Self {
+    /// The bindings for what the backend offers.
+    pub fn new(caps: &Capabilities) -> Self {
+        Self::build(caps.readonly, |needs| needs.offered_by(caps))
+    }
+
+    /// The bindings kept by `readonly` and by what `offered` says the backend has.
+    pub fn build(readonly: bool, offered: impl Fn(Needs) -> bool) -> Self {
         let mut bindings = default_bindings();
-        bindings.retain(|b| !(readonly && b.mutates) && (cloud || !b.cloud_only));
+        bindings.retain(|b| !(readonly && b.mutates) && b.needs.is_none_or(&offered));
         Self { bindings }
     }
 
@@ -161,7 +189,7 @@ fn bind(id: &'static str, keys: &[Key], action: Action, desc: Msg, context: Cont
         context,
         mutates: false,
         hint: false,
-        cloud_only: false,
+        needs: None,
     }
 }
 
@@ -176,8 +204,8 @@ impl Binding {
         self
     }
 
-    fn cloud(mut self) -> Self {
-        self.cloud_only = true;
+    fn needs(mut self, needs: Needs) -> Self {
+        self.needs = Some(needs);
         self
     }
 }
@@ -334,7 +362,7 @@ fn default_bindings() -> Vec<Binding> {
             Msg::KeyNextView,
             Table,
         )
-        .cloud(),
+        .needs(Needs::SubViews),
         bind(
             "instance.console",
             &[k('c')],
@@ -358,7 +386,7 @@ fn default_bindings() -> Vec<Binding> {
             Msg::KeyRevealToken,
             Instances,
         )
-        .cloud(),
+        .needs(Needs::ConsoleUrl),
         bind(
             "instance.stats_columns",
             &[k('%')],
@@ -469,7 +497,7 @@ fn default_bindings() -> Vec<Binding> {
             Instances,
         )
         .mutating()
-        .cloud(),
+        .needs(Needs::Action("metadata")),
         bind(
             "instance.resize",
             &[k('U')],
@@ -478,7 +506,7 @@ fn default_bindings() -> Vec<Binding> {
             Instances,
         )
         .mutating()
-        .cloud(),
+        .needs(Needs::Action("resize")),
         bind(
             "instance.lock",
             &[k('L')],
@@ -487,7 +515,7 @@ fn default_bindings() -> Vec<Binding> {
             Instances,
         )
         .mutating()
-        .cloud(),
+        .needs(Needs::Action("lock")),
         bind(
             "instance.edit",
             &[k('e')],
@@ -510,7 +538,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_context() {
-        let map = Keymap::new(false, true);
+        let map = Keymap::build(false, |_| true);
         for (i, a) in map.bindings.iter().enumerate() {
             for b in &map.bindings[i + 1..] {
                 if a.context == b.context {
@@ -535,8 +563,8 @@ mod tests {
 
     #[test]
     fn readonly_removes_every_mutating_binding() {
-        let full = Keymap::new(false, true);
-        let ro = Keymap::new(true, true);
+        let full = Keymap::build(false, |_| true);
+        let ro = Keymap::build(true, |_| true);
         assert!(full.bindings.iter().any(|b| b.mutates));
         assert!(ro.bindings.iter().all(|b| !b.mutates));
         let ctx = [Context::Instances, Context::Table, Context::Global];
@@ -547,7 +575,7 @@ mod tests {
 
     #[test]
     fn shifted_letters_match_with_or_without_the_shift_flag() {
-        let map = Keymap::new(false, true);
+        let map = Keymap::build(false, |_| true);
         let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
         assert_eq!(
             map.lookup(&shifted, &[Context::Table]),

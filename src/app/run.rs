@@ -13,7 +13,8 @@ use tokio::time::{MissedTickBehavior, interval};
 use crate::app::action::Effect;
 use crate::app::state::AppState;
 use crate::app::update;
-use crate::backend::{Backend, BackendError, BackendEvent, worker};
+use crate::backend::worker::{self, ConnectionEvent};
+use crate::backend::{Backend, BackendError};
 use crate::terminal::{self, Tui};
 use crate::theme::Theme;
 use crate::ui::{self, HitMap};
@@ -84,7 +85,7 @@ pub async fn run<B: Backend>(
 ) -> color_eyre::Result<Exit> {
     let (event_tx, mut backend_events) = mpsc::unbounded_channel();
     let recorder = worker::Recorder::new(audit, state.target.clone());
-    let requests = worker::spawn(backend, event_tx, recorder);
+    let requests = worker::spawn(backend, state.connection_id, event_tx, recorder);
 
     let stop = stop_signals()?;
     tokio::pin!(stop);
@@ -216,9 +217,13 @@ async fn next_input(input: &mut Option<EventStream>) -> Option<std::io::Result<T
     }
 }
 
-/// Apply one backend event; returns whether anything on screen may have changed.
-fn apply_backend(state: &mut AppState, event: BackendEvent, pending: &mut Vec<Effect>) -> bool {
-    pending.extend(update::on_backend(state, event));
+/// Apply one backend event; returns whether anything on screen may have changed. An event of a
+/// connection the state does not show changes nothing.
+fn apply_backend(state: &mut AppState, tagged: ConnectionEvent, pending: &mut Vec<Effect>) -> bool {
+    if tagged.connection != state.connection_id {
+        return false;
+    }
+    pending.extend(update::on_backend(state, tagged.event));
     state.screen_changed
 }
 

@@ -9,7 +9,9 @@ use tui_input::Input;
 use crate::app::columns;
 use crate::app::keymap::{Context, Keymap};
 use crate::app::table::TableView;
-use crate::backend::{Capabilities, ConnectionState, InstanceAction};
+use crate::backend::{
+    Capabilities, ConnectionId, ConnectionState, CreateSpec, InstanceAction, TaskKey,
+};
 use crate::i18n::{Lang, Msg};
 use crate::model::{
     Flavor, FloatingIp, HostInfo, Image, Instance, InstanceDetail, Listing, Network, Overview,
@@ -32,11 +34,29 @@ pub struct StatusMessage {
     pub at: Instant,
 }
 
-/// An action in flight on one instance, shown in the Task column and the status line.
+/// What a task does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskWork {
+    Action(InstanceAction),
+    Create(CreateSpec),
+}
+
+impl TaskWork {
+    /// The task shown in the row while it runs, until the state settles.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Action(a) => a.task_label(),
+            Self::Create(_) => "creating",
+        }
+    }
+}
+
+/// Work in flight on one resource (an action on an instance, a volume being created), shown
+/// in its row and the status line.
 #[derive(Clone, Debug)]
 pub struct RunningTask {
     pub name: String,
-    pub action: InstanceAction,
+    pub work: TaskWork,
     pub started: Instant,
     /// The backend call returned; waiting for the state to settle.
     pub call_done: bool,
@@ -47,11 +67,11 @@ pub struct RunningTask {
 /// The browser console URL of the console view.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConsoleUrl {
-    /// The backend has none to ask for (a libvirt host lists its graphics in the detail).
+    /// The backend has none to ask for (it lists its graphics in the detail).
     NotAsked,
     Loading,
     Ready(String),
-    /// Not available, with the reason (read-only mode, the cloud's answer).
+    /// Not available, with the reason (read-only mode, the backend's answer).
     Failed(String),
 }
 
@@ -92,7 +112,7 @@ pub enum Popup {
         id: String,
         name: String,
         detail: Box<Option<InstanceDetail>>,
-        /// The browser console URL (a cloud's noVNC), asked for when the view opens.
+        /// The browser console URL (noVNC), asked for when the view opens.
         url: ConsoleUrl,
         /// The URL's access token is shown (masked until the user asks).
         revealed: bool,
@@ -155,18 +175,13 @@ pub struct Data {
     pub ports: Vec<Port>,
 }
 
-/// The Networks tab's sub-views on a cloud, in cycling order after Networks itself.
-pub const SUB_VIEWS: [ResourceKind; 3] = [
-    ResourceKind::SecurityGroups,
-    ResourceKind::FloatingIps,
-    ResourceKind::Ports,
-];
-
 pub struct AppState {
     pub lang: Lang,
     pub keymap: Keymap,
     pub caps: Capabilities,
-    /// Connection label: libvirt URI or cloud/region/project.
+    /// The connection this state shows; events of others are not applied to it.
+    pub connection_id: ConnectionId,
+    /// Connection label, in the backend's words (a URI, a region and project).
     pub target: String,
     pub host: Option<HostInfo>,
     pub connection: ConnectionState,
@@ -190,7 +205,7 @@ pub struct AppState {
     pub command_input: Input,
     /// Cycling state of `:` completion: (typed prefix, next candidate index).
     pub completion: Option<(String, usize)>,
-    pub tasks: HashMap<String, RunningTask>,
+    pub tasks: HashMap<TaskKey, RunningTask>,
     pub status: Option<StatusMessage>,
     pub spinner: usize,
     /// Rows visible in the table body at the last draw, for paging.
@@ -233,21 +248,19 @@ impl TopSort {
 impl AppState {
     pub fn new(lang: Lang, caps: Capabilities, target: String, settle_timeout: Duration) -> Self {
         let mut tables = HashMap::new();
-        for kind in ResourceKind::ALL.into_iter().chain(SUB_VIEWS) {
+        let sub_views = ResourceKind::ALL
+            .into_iter()
+            .flat_map(|tab| caps.sub_views(tab).to_vec());
+        for kind in ResourceKind::ALL.into_iter().chain(sub_views) {
             if kind != ResourceKind::Overview {
                 tables.insert(kind, TableView::default());
             }
         }
         Self {
             lang,
-            keymap: Keymap::new(
-                caps.readonly,
-                matches!(
-                    caps.command_style,
-                    crate::backend::CommandStyle::OpenStack { .. }
-                ),
-            ),
+            keymap: Keymap::new(&caps),
             caps,
+            connection_id: ConnectionId::FIRST,
             target,
             host: None,
             connection: ConnectionState::Connected,
@@ -284,12 +297,13 @@ impl AppState {
         }
     }
 
-    /// Whether the backend is a cloud (its tables have the cloud's columns).
-    pub fn cloud(&self) -> bool {
-        matches!(
-            self.caps.command_style,
-            crate::backend::CommandStyle::OpenStack { .. }
-        )
+    /// The task in flight on `kind`'s row `id`, on this state's connection.
+    pub fn task(&self, kind: ResourceKind, id: &str) -> Option<&RunningTask> {
+        self.tasks.get(&TaskKey::new(self.connection_id, kind, id))
+    }
+
+    pub fn task_key(&self, kind: ResourceKind, id: impl Into<String>) -> TaskKey {
+        TaskKey::new(self.connection_id, kind, id)
     }
 
     pub fn t(&self, msg: Msg) -> &'static str {
@@ -349,7 +363,7 @@ impl AppState {
     /// from what was shown.
     pub fn apply_listing(&mut self, listing: Listing) -> bool {
         let lang = self.lang;
-        let cloud = self.cloud();
+        let caps = &self.caps;
         let unchanged = match &listing {
             Listing::Overview(o) => self.data.overview.as_ref() == Some(o.as_ref()),
             Listing::Instances(l) => {
@@ -391,26 +405,46 @@ impl AppState {
             }
             Listing::Flavors(list) => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Flavors) {
-                    t.set_rows(&list, &columns::flavors(cloud), lang, |f| &f.id);
+                    t.set_rows(
+                        &list,
+                        &columns::flavors(caps.columns(ResourceKind::Flavors)),
+                        lang,
+                        |f| &f.id,
+                    );
                 }
                 self.data.flavors = list;
             }
             Listing::Images(list) => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Images) {
-                    t.set_rows(&list, &columns::images(cloud), lang, |i| &i.id);
+                    t.set_rows(
+                        &list,
+                        &columns::images(caps.columns(ResourceKind::Images)),
+                        lang,
+                        |i| &i.id,
+                    );
                 }
                 self.data.images = list;
             }
             Listing::Volumes { volumes, pools } => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Volumes) {
-                    t.set_rows(&volumes, &columns::volumes(cloud), lang, |v| &v.id);
+                    t.set_rows(
+                        &volumes,
+                        &columns::volumes(caps.columns(ResourceKind::Volumes)),
+                        lang,
+                        |v| &v.id,
+                    );
                 }
                 self.data.volumes = volumes;
                 self.data.pools = pools;
             }
             Listing::Networks(list) => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Networks) {
-                    t.set_rows(&list, &columns::networks(cloud), lang, |n| &n.id);
+                    t.set_rows(
+                        &list,
+                        &columns::networks(caps.columns(ResourceKind::Networks)),
+                        lang,
+                        |n| &n.id,
+                    );
                 }
                 self.data.networks = list;
             }
@@ -450,17 +484,17 @@ impl AppState {
             .map(|inst| {
                 let mut inst = inst.clone();
                 if inst.task.is_none()
-                    && let Some(task) = self.tasks.get(&inst.id)
+                    && let Some(task) = self.task(ResourceKind::Instances, &inst.id)
                 {
-                    inst.task = Some(task.action.task_label().to_string());
+                    inst.task = Some(task.work.label().to_string());
                 }
                 inst
             })
             .collect();
         let lang = self.lang;
-        let cloud = self.cloud();
+        let columns = columns::instances(self.caps.columns(ResourceKind::Instances));
         if let Some(t) = self.tables.get_mut(&ResourceKind::Instances) {
-            t.set_rows(&shown, &columns::instances(cloud), lang, |i| &i.id);
+            t.set_rows(&shown, &columns, lang, |i| &i.id);
         }
         self.refresh_live_sort(false);
     }
@@ -495,7 +529,7 @@ impl AppState {
         });
     }
 
-    /// The text often carries a cloud's or libvirt's message: its controls and bidi overrides
+    /// The text often carries the backend's own message: its controls and bidi overrides
     /// are escaped visibly, as in the tables.
     pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
         self.status = Some(StatusMessage {
@@ -546,7 +580,7 @@ impl AppState {
 
     /// How often the visible data should be polled: fast while an action settles.
     pub fn poll_interval(&self, normal: Duration) -> Duration {
-        // Rows in a transitional state (yun's own actions, or a task the cloud reports, such
+        // Rows in a transitional state (yun's own actions, or a task the backend reports, such
         // as a server that is still building) are re-polled fast until they settle.
         let settling = !self.tasks.is_empty()
             || (self.tab == ResourceKind::Instances
@@ -569,7 +603,7 @@ mod tests {
             mask_console_token("http://h:6080/vnc_lite.html?token=abc&title=x"),
             "http://h:6080/vnc_lite.html?token=••••••&title=x"
         );
-        // Older nova puts the token inside an encoded `path`: the whole query goes.
+        // Older consoles put the token inside an encoded `path`: the whole query goes.
         assert_eq!(
             mask_console_token("http://h:6080/vnc_auto.html?path=%3Ftoken%3Dabc"),
             "http://h:6080/vnc_auto.html?••••••"

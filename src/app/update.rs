@@ -9,11 +9,12 @@ use tui_input::backend::crossterm::EventHandler;
 
 use crate::app::action::{Action, Effect};
 use crate::app::keymap::Context;
-use crate::app::state::{AppState, ConsoleUrl, DetailView, InputMode, Level, Popup, RunningTask};
-use crate::backend::actions::virsh_console_argv;
+use crate::app::state::{
+    AppState, ConsoleUrl, DetailView, InputMode, Level, Popup, RunningTask, TaskWork,
+};
 use crate::backend::{
-    BackendError, BackendEvent, BackendRequest, CommandStyle, ConnectionState, InstanceAction,
-    Listed,
+    BackendError, BackendEvent, BackendRequest, ConnectionState, CreateSpec, InstanceAction,
+    Listed, ScopeKind, TaskKey,
 };
 use crate::i18n::{self, Msg, tab_title};
 use crate::model::{InstanceStatus, ResourceKind};
@@ -73,18 +74,18 @@ pub fn on_spinner_tick(state: &mut AppState) {
 
 fn expire_settling_tasks(state: &mut AppState, now: Instant) {
     let timeout = state.settle_timeout;
-    let expired: Vec<String> = state
+    let expired: Vec<TaskKey> = state
         .tasks
         .iter()
         .filter(|(_, t)| t.call_done && now.duration_since(t.started) > timeout)
-        .map(|(id, _)| id.clone())
+        .map(|(key, _)| key.clone())
         .collect();
-    for id in expired {
-        if let Some(task) = state.tasks.remove(&id) {
+    for key in expired {
+        if let Some(task) = state.tasks.remove(&key) {
             let msg = Msg::StatusSettleTimeout.fill(
                 state.lang,
                 &[
-                    ("action", action_title(&task.action).text(state.lang)),
+                    ("action", task_title(&task.work).text(state.lang)),
                     ("name", &task.name),
                     ("secs", &timeout.as_secs().to_string()),
                 ],
@@ -240,7 +241,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             let Some(inst) = state.selected_instance() else {
                 return Vec::new();
             };
-            if inst.status.as_str() == "VERIFY_RESIZE" {
+            if inst.resize_pending {
                 return request_instance_action(state, InstanceAction::ConfirmResize);
             }
             if state.caps.readonly {
@@ -265,16 +266,14 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             request_instance_action(state, action)
         }
         Action::NextView => {
-            let cloud = matches!(
-                state.caps.command_style,
-                crate::backend::CommandStyle::OpenStack { .. }
-            );
-            if state.tab != ResourceKind::Networks || !cloud || state.detail.is_some() {
+            let sub_views = state.caps.sub_views(state.tab);
+            if state.tab != ResourceKind::Networks || sub_views.is_empty() || state.detail.is_some()
+            {
                 return Vec::new();
             }
-            let order = [ResourceKind::Networks]
+            let order = [state.tab]
                 .into_iter()
-                .chain(crate::app::state::SUB_VIEWS)
+                .chain(sub_views.iter().copied())
                 .collect::<Vec<_>>();
             let pos = order
                 .iter()
@@ -328,13 +327,9 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
                 return Vec::new();
             };
             let (id, name) = (inst.id.clone(), inst.name.clone());
-            // A cloud's browser console URL is asked for here only: creating it is a POST that
-            // opens a console session, which read-only mode never sends.
-            let cloud = matches!(
-                state.caps.command_style,
-                crate::backend::CommandStyle::OpenStack { .. }
-            );
-            let url = match (cloud, state.caps.readonly) {
+            // A browser console URL is asked for here only: creating it opens a console
+            // session, which read-only mode never does.
+            let url = match (state.caps.console_url, state.caps.readonly) {
                 (false, _) => ConsoleUrl::NotAsked,
                 (true, true) => ConsoleUrl::Failed(state.t(Msg::ConsoleUrlReadOnly).to_string()),
                 (true, false) => ConsoleUrl::Loading,
@@ -354,12 +349,15 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             });
             effects
         }
-        // A cloud has no document to edit: its edit (编辑) is the name.
-        Action::Edit if !state.caps.edit && !state.caps.readonly => {
+        Action::Create(spec) => request_create(state, spec),
+        // Without a document to edit, edit (编辑) is the name.
+        Action::Edit
+            if !state.caps.edits_document(ResourceKind::Instances) && !state.caps.readonly =>
+        {
             open_prompt(state, crate::app::state::PromptKind::Rename)
         }
         Action::Edit => {
-            if state.caps.readonly || !state.caps.edit {
+            if state.caps.readonly || !state.caps.edits_document(ResourceKind::Instances) {
                 refuse_readonly(state, Msg::ActEdit);
                 return Vec::new();
             }
@@ -469,7 +467,7 @@ fn move_selection(state: &mut AppState, delta: isize) -> Vec<Effect> {
 
 /// The titles of the columns on screen: the listing's own, then the live ones when shown.
 fn shown_column_titles(state: &AppState) -> Vec<Msg> {
-    let mut titles = crate::ui::column_titles(state.view_kind(), state.cloud());
+    let mut titles = crate::ui::column_titles(state.view_kind(), &state.caps);
     if state.view_kind() == ResourceKind::Instances && state.stats_columns {
         titles.extend(crate::ui::LIVE_TITLES);
     }
@@ -562,6 +560,61 @@ pub fn action_title(action: &InstanceAction) -> Msg {
     }
 }
 
+/// The title of a task's work, as the status line names it.
+pub fn task_title(work: &TaskWork) -> Msg {
+    match work {
+        TaskWork::Action(action) => action_title(action),
+        TaskWork::Create(spec) => create_title(spec),
+    }
+}
+
+pub fn create_title(spec: &CreateSpec) -> Msg {
+    match spec {
+        CreateSpec::Volume(_) => Msg::ActCreateVolume,
+    }
+}
+
+/// Send a create (the form's submit): refused in read-only mode, when the backend cannot
+/// create that kind, and when the spec does not pass the checks the form shows.
+fn request_create(state: &mut AppState, spec: CreateSpec) -> Vec<Effect> {
+    let lang = state.lang;
+    let title = create_title(&spec);
+    if state.caps.readonly {
+        refuse_readonly(state, title);
+        return Vec::new();
+    }
+    if !state.caps.can_create(spec.kind()) {
+        let msg = Msg::StatusNotSupported.fill(lang, &[("what", title.text(lang))]);
+        state.set_status(Level::Warning, msg);
+        return Vec::new();
+    }
+    if let Err(why) = crate::app::validate::create_spec(state, &spec) {
+        let msg = Msg::StatusFailed.fill(
+            lang,
+            &[
+                ("action", title.text(lang)),
+                ("name", spec.name()),
+                ("error", &why),
+            ],
+        );
+        state.set_status(Level::Error, msg);
+        return Vec::new();
+    }
+    // Until the backend says which id it got, the task waits under the name it will have.
+    let key = state.task_key(spec.kind(), crate::app::validate::pending_id(&spec));
+    state.tasks.insert(
+        key,
+        RunningTask {
+            name: spec.name().to_string(),
+            work: TaskWork::Create(spec.clone()),
+            started: Instant::now(),
+            call_done: false,
+            from_status: String::new(),
+        },
+    );
+    vec![Effect::Request(BackendRequest::Create { spec })]
+}
+
 fn refuse_readonly(state: &mut AppState, what: Msg) {
     let msg = Msg::StatusReadonly.fill(state.lang, &[("action", what.text(state.lang))]);
     state.set_status(Level::Error, msg);
@@ -584,7 +637,7 @@ fn request_instance_action(state: &mut AppState, action: InstanceAction) -> Vec<
     let Some(inst) = state.selected_instance() else {
         return Vec::new();
     };
-    let busy = state.tasks.contains_key(&inst.id);
+    let busy = state.task(ResourceKind::Instances, &inst.id).is_some();
     if busy || !action.allowed_for(inst) {
         let status = i18n::status_text(&inst.status, lang);
         let msg = Msg::StatusNotAllowed.fill(
@@ -615,10 +668,10 @@ fn perform(state: &mut AppState, id: String, name: String, action: InstanceActio
         .map(|i| i.status.as_str().to_string())
         .unwrap_or_default();
     state.tasks.insert(
-        id.clone(),
+        state.task_key(ResourceKind::Instances, &id),
         RunningTask {
             name: name.clone(),
-            action: action.clone(),
+            work: TaskWork::Action(action.clone()),
             started: Instant::now(),
             call_done: false,
             from_status,
@@ -698,10 +751,7 @@ fn popup_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                 let command = (*detail)
                     .as_ref()
                     .filter(|d| !d.serials.is_empty())
-                    .and_then(|d| match &state.caps.command_style {
-                        CommandStyle::Virsh { uri } => Some(virsh_console_argv(uri, &d.id)),
-                        CommandStyle::OpenStack { .. } => None,
-                    });
+                    .and_then(|d| state.caps.commands.console_argv(&d.id));
                 match command {
                     Some(argv) if running => {
                         return vec![Effect::RunInteractive(argv)];
@@ -928,15 +978,29 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
         return on_action(state, Action::GoTab(kind));
     }
     let scope = match word.as_str() {
-        "region" if !arg.is_empty() => Some(crate::backend::ScopeChange::Region(arg.clone())),
-        "project" if !arg.is_empty() => Some(crate::backend::ScopeChange::Project(arg.clone())),
-        "all-projects" => Some(crate::backend::ScopeChange::AllProjects(!matches!(
-            arg.as_str(),
-            "off" | "no" | "false"
-        ))),
+        "region" if !arg.is_empty() => Some((
+            ScopeKind::Region,
+            crate::backend::ScopeChange::Region(arg.clone()),
+        )),
+        "project" if !arg.is_empty() => Some((
+            ScopeKind::Project,
+            crate::backend::ScopeChange::Project(arg.clone()),
+        )),
+        "all-projects" => Some((
+            ScopeKind::AllProjects,
+            crate::backend::ScopeChange::AllProjects(!matches!(
+                arg.as_str(),
+                "off" | "no" | "false"
+            )),
+        )),
         _ => None,
     };
-    if let Some(change) = scope {
+    if let Some((scope, change)) = scope {
+        if !state.caps.can_switch(scope) {
+            let msg = Msg::StatusNotSupported.fill(state.lang, &[("what", &word)]);
+            state.set_status(Level::Warning, msg);
+            return Vec::new();
+        }
         return vec![Effect::Request(BackendRequest::SwitchScope(change))];
     }
     let action = match word.as_str() {
@@ -1054,8 +1118,8 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                         state.set_status(Level::Warning, note);
                     }
                     let changed = state.apply_listing(listing);
-                    if kind == ResourceKind::Instances && !state.tasks.is_empty() {
-                        settle_tasks(state);
+                    if state.tasks.keys().any(|k| k.kind == kind) {
+                        settle_tasks(state, kind);
                     } else if !changed && !noted {
                         state.screen_changed = false;
                     }
@@ -1101,7 +1165,8 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             let title = action_title(&action).text(lang);
             match result {
                 Ok(()) => {
-                    if let Some(task) = state.tasks.get_mut(&id) {
+                    let key = state.task_key(ResourceKind::Instances, &id);
+                    if let Some(task) = state.tasks.get_mut(&key) {
                         task.call_done = true;
                     }
                     if matches!(action, InstanceAction::Delete { .. })
@@ -1111,7 +1176,8 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                     }
                 }
                 Err(e) => {
-                    state.tasks.remove(&id);
+                    let key = state.task_key(ResourceKind::Instances, &id);
+                    state.tasks.remove(&key);
                     state.refresh_instance_rows();
                     let msg = Msg::StatusFailed.fill(
                         lang,
@@ -1178,7 +1244,11 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             state.screen_changed = false;
             let visible = matches!(state.tab, ResourceKind::Instances | ResourceKind::Overview);
             let mut effects = Vec::new();
-            if visible || ids.iter().any(|id| state.tasks.contains_key(id)) {
+            if visible
+                || ids
+                    .iter()
+                    .any(|id| state.task(ResourceKind::Instances, id).is_some())
+            {
                 effects.extend(request_list(state, ResourceKind::Instances));
                 if state.tab == ResourceKind::Overview {
                     effects.extend(request_list(state, ResourceKind::Overview));
@@ -1192,6 +1262,33 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                 effects.push(Effect::Request(BackendRequest::Detail { id: d.id.clone() }));
             }
             return effects;
+        }
+        BackendEvent::Created { spec, result } => {
+            let pending = state.task_key(spec.kind(), crate::app::validate::pending_id(&spec));
+            let task = state.tasks.remove(&pending);
+            let mut listed_under = spec.kind();
+            match result {
+                Ok(made) => {
+                    listed_under = made.kind;
+                    if let Some(mut task) = task {
+                        task.call_done = true;
+                        state.tasks.insert(made, task);
+                    }
+                }
+                Err(e) => {
+                    let title = create_title(&spec).text(lang);
+                    let msg = Msg::StatusFailed.fill(
+                        lang,
+                        &[
+                            ("action", title),
+                            ("name", spec.name()),
+                            ("error", &e.to_string()),
+                        ],
+                    );
+                    state.set_status(Level::Error, msg);
+                }
+            }
+            return request_list(state, listed_under);
         }
         BackendEvent::ScopeSwitched(result) => match result {
             Ok(host) => {
@@ -1229,29 +1326,40 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Clear tasks whose action has taken effect, announcing the result.
-fn settle_tasks(state: &mut AppState) {
+/// Clear the tasks on `kind`'s rows whose work has taken effect, announcing the result.
+fn settle_tasks(state: &mut AppState, kind: ResourceKind) {
     let lang = state.lang;
     let mut done = Vec::new();
-    for (id, task) in &state.tasks {
-        if !task.call_done {
+    for (key, task) in &state.tasks {
+        if !task.call_done || key.kind != kind || key.connection != state.connection_id {
             continue;
         }
-        let current = state.data.instances.iter().find(|i| &i.id == id);
-        let settled = match (&task.action, current) {
-            (InstanceAction::Delete { .. }, None) => true,
-            (InstanceAction::Delete { .. }, Some(_)) => false,
-            // A graceful shutdown returns at once; the guest may take a while to power off.
-            (InstanceAction::Shutdown, Some(i)) => i.status.as_str() != task.from_status,
-            (_, _) => true,
+        let settled = match &task.work {
+            TaskWork::Action(action) => {
+                let current = state.data.instances.iter().find(|i| i.id == key.id);
+                match (action, current) {
+                    (InstanceAction::Delete { .. }, None) => true,
+                    (InstanceAction::Delete { .. }, Some(_)) => false,
+                    // A graceful shutdown returns at once; the guest may take a while to
+                    // power off.
+                    (InstanceAction::Shutdown, Some(i)) => i.status.as_str() != task.from_status,
+                    (_, _) => true,
+                }
+            }
+            // Created once the listing shows it.
+            TaskWork::Create(_) => match key.kind {
+                ResourceKind::Volumes => state.data.volumes.iter().any(|v| v.id == key.id),
+                ResourceKind::Images => state.data.images.iter().any(|i| i.id == key.id),
+                _ => true,
+            },
         };
         if settled {
-            done.push(id.clone());
+            done.push(key.clone());
         }
     }
-    for id in done {
-        if let Some(task) = state.tasks.remove(&id) {
-            let title = action_title(&task.action).text(lang);
+    for key in done {
+        if let Some(task) = state.tasks.remove(&key) {
+            let title = task_title(&task.work).text(lang);
             let msg = Msg::StatusDone.fill(lang, &[("action", title), ("name", &task.name)]);
             state.set_status(Level::Success, msg);
         }

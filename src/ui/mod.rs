@@ -18,7 +18,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::app::columns;
 use crate::app::state::{AppState, InputMode, Level};
-use crate::backend::ConnectionState;
+use crate::backend::{Capabilities, ConnectionState};
 use crate::format;
 use crate::i18n::{Msg, tab_title};
 use crate::model::ResourceKind;
@@ -66,34 +66,34 @@ fn contains(r: Rect, x: u16, y: u16) -> bool {
 }
 
 /// Column titles of a tab's table (empty for Overview).
-pub fn column_titles(kind: ResourceKind, cloud: bool) -> Vec<Msg> {
+pub fn column_titles(kind: ResourceKind, caps: &Capabilities) -> Vec<Msg> {
     fn titles<T>(cols: &[columns::Column<T>]) -> Vec<Msg> {
         cols.iter().map(|c| c.title).collect()
     }
     match kind {
         ResourceKind::Overview => Vec::new(),
-        ResourceKind::Instances => titles(&columns::instances(cloud)),
-        ResourceKind::Flavors => titles(&columns::flavors(cloud)),
-        ResourceKind::Images => titles(&columns::images(cloud)),
-        ResourceKind::Volumes => titles(&columns::volumes(cloud)),
-        ResourceKind::Networks => titles(&columns::networks(cloud)),
+        ResourceKind::Instances => titles(&columns::instances(caps.columns(kind))),
+        ResourceKind::Flavors => titles(&columns::flavors(caps.columns(kind))),
+        ResourceKind::Images => titles(&columns::images(caps.columns(kind))),
+        ResourceKind::Volumes => titles(&columns::volumes(caps.columns(kind))),
+        ResourceKind::Networks => titles(&columns::networks(caps.columns(kind))),
         ResourceKind::SecurityGroups => titles(&columns::security_groups()),
         ResourceKind::FloatingIps => titles(&columns::floating_ips()),
         ResourceKind::Ports => titles(&columns::ports()),
     }
 }
 
-pub fn column_max_widths(kind: ResourceKind, cloud: bool) -> Vec<usize> {
+pub fn column_max_widths(kind: ResourceKind, caps: &Capabilities) -> Vec<usize> {
     fn widths<T>(cols: &[columns::Column<T>]) -> Vec<usize> {
         cols.iter().map(|c| c.max_width).collect()
     }
     match kind {
         ResourceKind::Overview => Vec::new(),
-        ResourceKind::Instances => widths(&columns::instances(cloud)),
-        ResourceKind::Flavors => widths(&columns::flavors(cloud)),
-        ResourceKind::Images => widths(&columns::images(cloud)),
-        ResourceKind::Volumes => widths(&columns::volumes(cloud)),
-        ResourceKind::Networks => widths(&columns::networks(cloud)),
+        ResourceKind::Instances => widths(&columns::instances(caps.columns(kind))),
+        ResourceKind::Flavors => widths(&columns::flavors(caps.columns(kind))),
+        ResourceKind::Images => widths(&columns::images(caps.columns(kind))),
+        ResourceKind::Volumes => widths(&columns::volumes(caps.columns(kind))),
+        ResourceKind::Networks => widths(&columns::networks(caps.columns(kind))),
         ResourceKind::SecurityGroups => widths(&columns::security_groups()),
         ResourceKind::FloatingIps => widths(&columns::floating_ips()),
         ResourceKind::Ports => widths(&columns::ports()),
@@ -220,7 +220,7 @@ fn draw_header(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         if !h.library_version.is_empty() {
             facts.push(h.library_version.clone());
         }
-        // A cloud project has no host figures of its own.
+        // A project has no host figures of its own.
         if h.cpus > 0 {
             facts.push(format!("{} CPU", h.cpus));
             facts.push(format::bytes(h.memory_total));
@@ -300,7 +300,7 @@ fn draw_status(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         .tasks
         .values()
         .map(|t| {
-            let label = crate::i18n::task_text(Some(t.action.task_label()), state.lang);
+            let label = crate::i18n::task_text(Some(t.work.label()), state.lang);
             format!(
                 "{} {label} {}",
                 SPINNER[state.spinner % SPINNER.len()],

@@ -38,7 +38,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             72,
             *scroll,
         ),
-        Popup::Confirm { name, action, .. } => {
+        Popup::Confirm { id, name, action } => {
             let verb = action_title(action).text(lang);
             let mut lines = vec![
                 Line::from(Span::styled(
@@ -72,7 +72,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
                 theme.muted(),
             )));
             lines.push(Line::from(Span::styled(
-                action.equivalent_command(&state.caps.command_style, name),
+                state.caps.action_command(id, name, action),
                 Style::default().fg(theme.accent),
             )));
             lines.push(Line::default());

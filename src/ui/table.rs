@@ -117,8 +117,8 @@ pub fn draw(
     kind: ResourceKind,
 ) -> (HeaderHits, BodyHits) {
     let lang = state.lang;
-    let titles = column_titles(kind, state.cloud());
-    let caps = column_max_widths(kind, state.cloud());
+    let titles = column_titles(kind, &state.caps);
+    let caps = column_max_widths(kind, &state.caps);
     let Some(table) = state.tables.get_mut(&kind) else {
         return (None, None);
     };

@@ -56,9 +56,8 @@ impl Demo {
             Duration::from_secs(60),
         );
         // Equivalent commands name the stable label rather than the temporary file.
-        state.caps.command_style = yun::backend::CommandStyle::Virsh {
-            uri: DEMO_LABEL.to_string(),
-        };
+        state.caps.commands =
+            std::sync::Arc::new(yun::backend::libvirt::VirshCommands::new(DEMO_LABEL));
         for kind in ResourceKind::ALL {
             let listing = self.runtime.block_on(self.backend.list(kind)).unwrap();
             state.apply_listing(listing);

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod clouds;
+pub mod commands;
 pub mod compute;
 mod console;
 mod create;
@@ -31,8 +32,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::backend::{
-    Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction, Listed,
-    ScopeChange,
+    Backend, BackendError, Capabilities, ConnectionState, InstanceAction, Listed, ScopeChange,
 };
 use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
@@ -195,18 +195,7 @@ impl OpenStackBackend {
 
 impl Backend for OpenStackBackend {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            readonly: self.readonly,
-            actions: if self.readonly {
-                Vec::new()
-            } else {
-                InstanceAction::cloud()
-            },
-            edit: false,
-            command_style: CommandStyle::OpenStack {
-                cloud: self.cloud.clone(),
-            },
-        }
+        commands::capabilities(&self.cloud, self.readonly)
     }
 
     async fn host_info(&self) -> Result<HostInfo, BackendError> {
@@ -248,21 +237,6 @@ impl Backend for OpenStackBackend {
             .await
             .map(|_| ());
         self.track(r)
-    }
-
-    async fn editable_document(&self, _id: &str) -> Result<String, BackendError> {
-        Err(BackendError::Unsupported(
-            "editing a server document on a cloud".into(),
-        ))
-    }
-
-    async fn redefine(&self, _id: &str, _document: &str) -> Result<(), BackendError> {
-        if self.readonly {
-            return Err(BackendError::ReadOnly);
-        }
-        Err(BackendError::Unsupported(
-            "redefining a server on a cloud".into(),
-        ))
     }
 
     async fn next_changes(&self) -> Option<Vec<String>> {
