@@ -195,7 +195,7 @@ impl Tmux {
         }
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let script = self.state_dir.join(format!("run-yun-{n}.sh"));
-        std::fs::write(&script, format!("{line}\n")).expect("write the launch script");
+        std::fs::write(&script, format!("{line}\n")).expect("write the start script");
         self.run_line(&format!("sh {}", sh_quote(&script)));
     }
 
