@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use clap::CommandFactory;
 
+use yun::app::keymap::Keymap;
 use yun::app::run::{self, Exit};
 use yun::app::state::{AppState, Level};
 use yun::backend::Backend;
@@ -236,10 +237,23 @@ fn run_with<B: Backend>(
         monitor_config.monitor_window(),
         Instant::now(),
     );
-    if let Some(e) = ctx.config_error.clone().or(theme_error) {
+    let (keymap, key_problems) =
+        Keymap::with_user_keys(state.caps.readonly, cloud, &ctx.config.keys);
+    state.keymap = keymap;
+    for problem in &key_problems {
+        tracing::warn!("{problem}");
+    }
+    let problems: Vec<String> = ctx
+        .config_error
+        .iter()
+        .chain(theme_error.iter())
+        .chain(key_problems.iter())
+        .cloned()
+        .collect();
+    if !problems.is_empty() {
         state.set_status(
             Level::Error,
-            Msg::StatusConfigError.fill(lang, &[("error", &e)]),
+            Msg::StatusConfigError.fill(lang, &[("error", &problems.join("; "))]),
         );
     }
     let refresh = startup::refresh(&ctx.cli, &ctx.config);
