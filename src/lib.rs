@@ -9,6 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod app;
 pub mod audit;
 pub mod backend;
+pub mod civil;
 pub mod cli;
 pub mod config;
 pub mod format;
