@@ -1,6 +1,6 @@
 //! End-to-end tests: the real `yun` binary on the demo host, driven through tmux.
 //!
-//! Each test runs its own tmux server; see `common/mod.rs` for the driver. Waits time out after
+//! Each test runs its own tmux server; see `tmux/mod.rs` for the driver. Waits time out after
 //! `YUN_E2E_TIMEOUT_SECS` (default 10 s). tmux must be installed: without it the tests fail.
 
 mod tmux;
