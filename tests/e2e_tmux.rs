@@ -271,12 +271,19 @@ fn help_row(screen: &str, key: &str, desc: &str) -> bool {
 fn a_key_rebound_in_config_toml_works_shows_in_help_and_hints_and_the_old_key_is_free() {
     // Wide enough for every key hint, delete's included.
     let t = Tmux::start_sized("user-keys", 240, 40);
+    // Found through XDG_CONFIG_HOME, as on a user's machine (an empty YUN_CONFIG_DIR is unset).
+    let xdg = t.config_dir.join("xdg");
+    std::fs::create_dir_all(xdg.join("yun")).expect("create the config dir");
     std::fs::write(
-        t.config_dir.join("config.toml"),
+        xdg.join("yun/config.toml"),
         "[keys]\ninstance.delete = \"X\"\n",
     )
     .expect("write config.toml");
-    t.start_yun(&[]);
+    let xdg = xdg.display().to_string();
+    t.start_yun_with(
+        &[("YUN_CONFIG_DIR", ""), ("XDG_CONFIG_HOME", &xdg)],
+        &["--demo"],
+    );
     let screen = t.wait_until("the console with X in the key hints", |s| {
         s.contains(INSTANCES_TITLE) && s.contains("<X> Delete")
     });
