@@ -7,3 +7,4 @@ pub mod run;
 pub mod state;
 pub mod table;
 pub mod update;
+pub mod user_keys;
