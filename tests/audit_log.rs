@@ -17,7 +17,7 @@ use yun::model::{InstanceStatus, Listing, ResourceKind};
 
 /// The demo host, written into `dir`: each test gets its own domains.
 fn host_uri(dir: &Path) -> String {
-    yun::launch::demo_uri(dir).unwrap()
+    yun::startup::demo_uri(dir).unwrap()
 }
 
 fn backend(uri: &str, readonly: bool) -> Arc<LibvirtBackend> {

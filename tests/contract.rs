@@ -21,7 +21,7 @@ use suite::{CreateCase, Report, Target};
 fn libvirt_demo(readonly: bool, dir: &std::path::Path) -> LibvirtBackend {
     let config = Config::default();
     LibvirtBackend::connect(LibvirtOptions {
-        uri: yun::launch::demo_uri(dir).unwrap(),
+        uri: yun::startup::demo_uri(dir).unwrap(),
         readonly,
         flavors: config.flavors(),
         image_pools: config.image_pools.clone(),

@@ -2,6 +2,9 @@
 //! the key hints are all generated from this one table, so they cannot drift apart.
 //! `--readonly` drops every binding marked `mutates` when the keymap is built, and a binding
 //! that needs something the backend does not offer (an action, sub-views) is dropped too.
+//!
+//! `[keys]` in config.toml rebinds a binding by its id on top of these defaults
+//! (`Keymap::with_user_keys`, in user_keys.rs).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -92,11 +95,17 @@ impl Key {
             KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
         };
-        if self.mods.contains(KeyModifiers::CONTROL) {
-            format!("Ctrl-{base}")
-        } else {
-            base
+        let mut label = String::new();
+        for (modifier, name) in [
+            (KeyModifiers::CONTROL, "Ctrl-"),
+            (KeyModifiers::ALT, "Alt-"),
+            (KeyModifiers::SHIFT, "Shift-"),
+        ] {
+            if self.mods.contains(modifier) {
+                label.push_str(name);
+            }
         }
+        label + &base
     }
 }
 
@@ -128,7 +137,7 @@ pub enum Needs {
 }
 
 impl Needs {
-    fn offered_by(self, caps: &Capabilities) -> bool {
+    pub(super) fn offered_by(self, caps: &Capabilities) -> bool {
         match self {
             Self::Action(id) => caps.offers_action(id),
             Self::SubViews => caps.kinds.iter().any(|k| !k.sub_views.is_empty()),
@@ -150,9 +159,22 @@ impl Keymap {
 
     /// The bindings kept by `readonly` and by what `offered` says the backend has.
     pub fn build(readonly: bool, offered: impl Fn(Needs) -> bool) -> Self {
-        let mut bindings = default_bindings();
+        Self::from_bindings(default_bindings(), readonly, offered)
+    }
+
+    /// `bindings` without those `--readonly` and the backend drop.
+    pub(super) fn from_bindings(
+        mut bindings: Vec<Binding>,
+        readonly: bool,
+        offered: impl Fn(Needs) -> bool,
+    ) -> Self {
         bindings.retain(|b| !(readonly && b.mutates) && b.needs.is_none_or(&offered));
         Self { bindings }
+    }
+
+    /// Every binding id, in the order of the help.
+    pub fn ids() -> Vec<&'static str> {
+        default_bindings().iter().map(|b| b.id).collect()
     }
 
     /// The action bound to `event` in any of the active `contexts`, most specific first.
@@ -210,7 +232,7 @@ impl Binding {
     }
 }
 
-fn default_bindings() -> Vec<Binding> {
+pub(super) fn default_bindings() -> Vec<Binding> {
     use Context::{Detail, Global, Instances, Table};
     use KeyCode as K;
     let k = Key::ch;

@@ -7,4 +7,5 @@ pub mod run;
 pub mod state;
 pub mod table;
 pub mod update;
+pub mod user_keys;
 pub mod validate;

@@ -26,7 +26,7 @@ impl Demo {
     /// A private copy of the demo host: each test connection to a node file has its own state.
     pub fn open(readonly: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let uri = yun::launch::demo_uri(dir.path()).unwrap();
+        let uri = yun::startup::demo_uri(dir.path()).unwrap();
         let config = Config::default();
         let backend = LibvirtBackend::connect(LibvirtOptions {
             uri: uri.clone(),
