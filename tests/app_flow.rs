@@ -413,7 +413,7 @@ fn the_instances_table_sorts_by_its_live_cpu_column_and_back() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
     update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
-    state.page_rows = 40;
+    state.layout.rows_per_page = 40;
     let effects = press(&demo, &mut state, '%');
     assert!(effects.is_empty(), "{effects:?}");
     std::thread::sleep(std::time::Duration::from_millis(120));
@@ -468,10 +468,12 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
     let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
     let theme = yun::theme::Theme::default_theme();
-    let mut hits = yun::ui::HitMap::default();
+    let mut facts = None;
     terminal
-        .draw(|f| hits = yun::ui::draw(f, &mut state, &theme))
+        .draw(|f| facts = Some(yun::ui::draw(f, &state, &theme)))
         .unwrap();
+    update::on_frame(&mut state, facts.unwrap());
+    let hits = state.layout.clone();
     let mouse = |kind, column, row| MouseEvent {
         kind,
         column,
@@ -480,9 +482,9 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     };
     let selected = |s: &AppState| s.tables[&ResourceKind::Instances].selected;
 
-    update::on_mouse(&mut state, mouse(MouseEventKind::ScrollDown, 10, 10), &hits);
+    update::on_mouse(&mut state, mouse(MouseEventKind::ScrollDown, 10, 10));
     assert_eq!(selected(&state), 3);
-    update::on_mouse(&mut state, mouse(MouseEventKind::ScrollUp, 10, 10), &hits);
+    update::on_mouse(&mut state, mouse(MouseEventKind::ScrollUp, 10, 10));
     assert_eq!(selected(&state), 0);
 
     // A click on the fifth row selects it; a second click opens its detail.
@@ -491,13 +493,11 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     update::on_mouse(
         &mut state,
         mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y),
-        &hits,
     );
     assert_eq!(selected(&state), 4);
     let effects = update::on_mouse(
         &mut state,
         mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y),
-        &hits,
     );
     assert!(state.detail.is_some());
     assert!(matches!(
@@ -512,7 +512,6 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     update::on_mouse(
         &mut state,
         mouse(MouseEventKind::Down(MouseButton::Left), status_x, header_y),
-        &hits,
     );
     assert_eq!(state.tables[&ResourceKind::Instances].sort_column, 3);
 
@@ -525,7 +524,6 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
             tab_rect.x + 1,
             tab_rect.y,
         ),
-        &hits,
     );
     assert_eq!(state.tab, kind);
     assert_eq!(kind, ResourceKind::Networks);
@@ -589,4 +587,59 @@ fn status_messages_show_bidi_and_escape_characters_escaped() {
     // What a cloud might put in a fault message that yun shows on the status line.
     state.set_status(Level::Error, "fault: \u{1b}[2Jdisk\u{202e}lluf");
     assert_eq!(status_text(&state), r"fault: \e[2Jdisk\u{202e}lluf");
+}
+
+/// Draw one 100×30 frame and hand its layout facts to `update`, as the event loop does.
+fn frame(state: &mut AppState) -> ratatui::buffer::Buffer {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    let theme = yun::theme::Theme::default_theme();
+    let mut facts = None;
+    terminal
+        .draw(|f| facts = Some(yun::ui::draw(f, state, &theme)))
+        .unwrap();
+    update::on_frame(state, facts.unwrap());
+    terminal.backend().buffer().clone()
+}
+
+#[test]
+fn drawing_changes_nothing_and_paging_uses_the_last_frames_facts() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
+    // The same state draws the same frame: drawing moved nothing.
+    let first = frame(&mut state);
+    assert_eq!(frame(&mut state), first);
+    let rows = state.table(ResourceKind::Instances).unwrap().visible.len();
+    assert!(rows > 3, "the demo has a few instances");
+
+    // A page is what the last frame showed: pretend it held two rows.
+    state.layout.rows_per_page = 1;
+    update::on_action(&mut state, Action::PageDown);
+    update::on_action(&mut state, Action::PageDown);
+    update::on_action(&mut state, Action::PageDown);
+    let t = state.table(ResourceKind::Instances).unwrap();
+    assert_eq!(
+        (t.selected, t.offset),
+        (3, 2),
+        "update keeps the selection in view"
+    );
+    update::on_action(&mut state, Action::Bottom);
+    let t = state.table(ResourceKind::Instances).unwrap();
+    assert_eq!((t.selected, t.offset), (rows - 1, rows - 2));
+    update::on_action(&mut state, Action::Top);
+    assert_eq!(state.table(ResourceKind::Instances).unwrap().offset, 0);
+
+    // The detail's end is the scroll limit the frame reported, not a huge number clamped later.
+    let effects = update::on_action(&mut state, Action::OpenDetail);
+    pump(&demo, &mut state, effects);
+    update::on_action(&mut state, Action::ToggleXml);
+    frame(&mut state);
+    let end = state.layout.detail_scroll_max.expect("a detail was drawn");
+    assert!(end > 0, "the document is longer than the screen");
+    update::on_action(&mut state, Action::Bottom);
+    assert_eq!(state.detail.as_ref().unwrap().scroll, end);
+    update::on_action(&mut state, Action::Down);
+    assert_eq!(state.detail.as_ref().unwrap().scroll, end);
+    update::on_action(&mut state, Action::Up);
+    assert_eq!(state.detail.as_ref().unwrap().scroll, end - 1);
 }

@@ -1,7 +1,16 @@
 //! User intents, produced by the keymap, the mouse and `:` commands.
 
 use crate::backend::{BackendRequest, InstanceAction};
+use crate::i18n::Msg;
 use crate::model::ResourceKind;
+
+/// The one-line answers an instance action asks for before it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    Snapshot,
+    Rename,
+    Metadata,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -43,7 +52,7 @@ pub enum Action {
     /// Show or hide the CPU and memory columns of the Instances table.
     ToggleStatsColumns,
     /// Ask for a snapshot name, a new name or metadata, then act.
-    Prompt(crate::app::state::PromptKind),
+    Prompt(PromptKind),
     /// Pick a flavor to resize to, or confirm a resize that waits for it.
     Resize,
     ToggleLock,
@@ -62,4 +71,30 @@ pub enum Effect {
     /// Suspend the UI and run an interactive command (the serial console).
     RunInteractive(Vec<String>),
     Quit,
+}
+
+/// The name of an instance action, as menus, confirmations and status lines say it.
+pub fn action_title(action: &InstanceAction) -> Msg {
+    match action {
+        InstanceAction::Start => Msg::ActStart,
+        InstanceAction::Shutdown => Msg::ActShutdown,
+        InstanceAction::ForceOff => Msg::ActForceOff,
+        InstanceAction::Reboot => Msg::ActReboot,
+        InstanceAction::Reset => Msg::ActReset,
+        InstanceAction::Pause => Msg::ActPause,
+        InstanceAction::Resume => Msg::ActResume,
+        InstanceAction::Suspend => Msg::ActSuspend,
+        InstanceAction::Restore => Msg::ActRestore,
+        InstanceAction::Delete { .. } => Msg::ActDelete,
+        InstanceAction::SetAutostart(true) => Msg::ActAutostartOn,
+        InstanceAction::SetAutostart(false) => Msg::ActAutostartOff,
+        InstanceAction::Lock => Msg::ActLock,
+        InstanceAction::Unlock => Msg::ActUnlock,
+        InstanceAction::Snapshot { .. } => Msg::ActSnapshot,
+        InstanceAction::Resize { .. } => Msg::ActResize,
+        InstanceAction::ConfirmResize => Msg::ActConfirmResize,
+        InstanceAction::RevertResize => Msg::ActRevertResize,
+        InstanceAction::Rename { .. } => Msg::ActRename,
+        InstanceAction::SetMetadata { .. } => Msg::ActMetadata,
+    }
 }

@@ -4,8 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::action::Action;
-use crate::app::state::PromptKind;
+use crate::app::action::{Action, PromptKind};
 use crate::backend::InstanceAction;
 use crate::i18n::Msg;
 

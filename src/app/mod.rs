@@ -2,7 +2,9 @@
 
 pub mod action;
 pub mod columns;
+pub mod commands;
 pub mod keymap;
+pub mod layout;
 pub mod run;
 pub mod state;
 pub mod table;

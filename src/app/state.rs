@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 
 use tui_input::Input;
 
+use crate::app::action::PromptKind;
 use crate::app::columns;
 use crate::app::keymap::{Context, Keymap};
+use crate::app::layout::LayoutFacts;
 use crate::app::table::TableView;
 use crate::backend::{Capabilities, ConnectionState, InstanceAction};
 use crate::i18n::{Lang, Msg};
@@ -119,13 +121,6 @@ pub enum Popup {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PromptKind {
-    Snapshot,
-    Rename,
-    Metadata,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputMode {
     Normal,
     Filter,
@@ -193,8 +188,8 @@ pub struct AppState {
     pub tasks: HashMap<String, RunningTask>,
     pub status: Option<StatusMessage>,
     pub spinner: usize,
-    /// Rows visible in the table body at the last draw, for paging.
-    pub page_rows: usize,
+    /// What the last frame looked like: hit areas, rows per page, scroll limits.
+    pub layout: LayoutFacts,
     pub settle_timeout: Duration,
     pub quit: bool,
     /// Set by `update` when a backend event changed what is on screen; a listing identical to
@@ -269,7 +264,7 @@ impl AppState {
             tasks: HashMap::new(),
             status: None,
             spinner: 0,
-            page_rows: 10,
+            layout: LayoutFacts::default(),
             settle_timeout,
             quit: false,
             screen_changed: false,
@@ -537,7 +532,7 @@ impl AppState {
         let Some(t) = self.table(ResourceKind::Instances) else {
             return Vec::new();
         };
-        let end = (t.offset + self.page_rows + 1).min(t.visible.len());
+        let end = (t.offset + self.layout.table_rows()).min(t.visible.len());
         t.visible[t.offset.min(end)..end]
             .iter()
             .map(|&row| t.ids[row].clone())

@@ -7,8 +7,11 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::app::action::{Action, Effect};
+use crate::app::action::{Action, Effect, PromptKind, action_title};
+use crate::app::columns;
+use crate::app::commands::completions;
 use crate::app::keymap::Context;
+use crate::app::layout::LayoutFacts;
 use crate::app::state::{AppState, ConsoleUrl, DetailView, InputMode, Level, Popup, RunningTask};
 use crate::backend::actions::virsh_console_argv;
 use crate::backend::{
@@ -16,7 +19,6 @@ use crate::backend::{
 };
 use crate::i18n::{self, Msg, tab_title};
 use crate::model::{InstanceStatus, ResourceKind};
-use crate::ui::HitMap;
 
 /// Info messages fade after this long; errors stay until replaced.
 const STATUS_TTL: Duration = Duration::from_secs(6);
@@ -142,26 +144,31 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Up => move_selection(state, -1),
         Action::Down => move_selection(state, 1),
         Action::PageUp => {
-            let page = state.page_rows.max(1).cast_signed();
+            let page = state.layout.rows_per_page.max(1).cast_signed();
             move_selection(state, -page)
         }
         Action::PageDown => {
-            let page = state.page_rows.max(1).cast_signed();
+            let page = state.layout.rows_per_page.max(1).cast_signed();
             move_selection(state, page)
         }
         Action::Top => {
+            let rows = state.layout.table_rows();
             if let Some(d) = &mut state.detail {
                 d.scroll = 0;
             } else if let Some(t) = state.current_table_mut() {
                 t.select_first();
+                t.scroll_into_view(rows);
             }
             Vec::new()
         }
         Action::Bottom => {
+            let rows = state.layout.table_rows();
+            let end = state.layout.detail_scroll_max.unwrap_or(0);
             if let Some(d) = &mut state.detail {
-                d.scroll = u16::MAX / 2;
+                d.scroll = end;
             } else if let Some(t) = state.current_table_mut() {
                 t.select_last();
+                t.scroll_into_view(rows);
             }
             Vec::new()
         }
@@ -355,7 +362,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         // A cloud has no document to edit: its edit (编辑) is the name.
         Action::Edit if !state.caps.edit && !state.caps.readonly => {
-            open_prompt(state, crate::app::state::PromptKind::Rename)
+            open_prompt(state, PromptKind::Rename)
         }
         Action::Edit => {
             if state.caps.readonly || !state.caps.edit {
@@ -386,8 +393,8 @@ fn warn_unless_selected(state: &mut AppState) -> bool {
     false
 }
 
-fn open_prompt(state: &mut AppState, kind: crate::app::state::PromptKind) -> Vec<Effect> {
-    use crate::app::state::PromptKind;
+fn open_prompt(state: &mut AppState, kind: PromptKind) -> Vec<Effect> {
+    use PromptKind;
     let title = match kind {
         PromptKind::Snapshot => Msg::ActSnapshot,
         PromptKind::Rename => Msg::ActRename,
@@ -418,8 +425,8 @@ fn open_prompt(state: &mut AppState, kind: crate::app::state::PromptKind) -> Vec
 }
 
 /// The action a prompt's answer asks for, or why it cannot be done.
-fn prompt_action(kind: crate::app::state::PromptKind, text: &str) -> Option<InstanceAction> {
-    use crate::app::state::PromptKind;
+fn prompt_action(kind: PromptKind, text: &str) -> Option<InstanceAction> {
+    use PromptKind;
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -456,21 +463,39 @@ fn switch_tab(state: &mut AppState, kind: ResourceKind) -> Vec<Effect> {
 }
 
 fn move_selection(state: &mut AppState, delta: isize) -> Vec<Effect> {
+    let rows = state.layout.table_rows();
+    let end = state.layout.detail_scroll_max.unwrap_or(0);
     if let Some(d) = &mut state.detail {
         d.scroll = d
             .scroll
-            .saturating_add_signed(i16::try_from(delta).unwrap_or(0));
+            .saturating_add_signed(i16::try_from(delta).unwrap_or(0))
+            .min(end);
     } else if let Some(t) = state.current_table_mut() {
         t.move_by(delta);
+        t.scroll_into_view(rows);
     }
     Vec::new()
 }
 
+/// What the frame just drawn looked like: the table keeps the first row it showed and the
+/// detail's scroll stays within what it can show.
+pub fn on_frame(state: &mut AppState, facts: LayoutFacts) {
+    if let Some((kind, first)) = facts.first_row
+        && let Some(t) = state.tables.get_mut(&kind)
+    {
+        t.offset = first;
+    }
+    if let (Some(d), Some(end)) = (&mut state.detail, facts.detail_scroll_max) {
+        d.scroll = d.scroll.min(end);
+    }
+    state.layout = facts;
+}
+
 /// The titles of the columns on screen: the listing's own, then the live ones when shown.
 fn shown_column_titles(state: &AppState) -> Vec<Msg> {
-    let mut titles = crate::ui::column_titles(state.view_kind(), state.cloud());
+    let mut titles = columns::column_titles(state.view_kind(), state.cloud());
     if state.view_kind() == ResourceKind::Instances && state.stats_columns {
-        titles.extend(crate::ui::LIVE_TITLES);
+        titles.extend(columns::LIVE_TITLES);
     }
     titles
 }
@@ -534,31 +559,6 @@ fn open_detail(state: &mut AppState) -> Vec<Effect> {
         return vec![Effect::Request(BackendRequest::Detail { id })];
     }
     Vec::new()
-}
-
-pub fn action_title(action: &InstanceAction) -> Msg {
-    match action {
-        InstanceAction::Start => Msg::ActStart,
-        InstanceAction::Shutdown => Msg::ActShutdown,
-        InstanceAction::ForceOff => Msg::ActForceOff,
-        InstanceAction::Reboot => Msg::ActReboot,
-        InstanceAction::Reset => Msg::ActReset,
-        InstanceAction::Pause => Msg::ActPause,
-        InstanceAction::Resume => Msg::ActResume,
-        InstanceAction::Suspend => Msg::ActSuspend,
-        InstanceAction::Restore => Msg::ActRestore,
-        InstanceAction::Delete { .. } => Msg::ActDelete,
-        InstanceAction::SetAutostart(true) => Msg::ActAutostartOn,
-        InstanceAction::SetAutostart(false) => Msg::ActAutostartOff,
-        InstanceAction::Lock => Msg::ActLock,
-        InstanceAction::Unlock => Msg::ActUnlock,
-        InstanceAction::Snapshot { .. } => Msg::ActSnapshot,
-        InstanceAction::Resize { .. } => Msg::ActResize,
-        InstanceAction::ConfirmResize => Msg::ActConfirmResize,
-        InstanceAction::RevertResize => Msg::ActRevertResize,
-        InstanceAction::Rename { .. } => Msg::ActRename,
-        InstanceAction::SetMetadata { .. } => Msg::ActMetadata,
-    }
 }
 
 fn refuse_readonly(state: &mut AppState, what: Msg) {
@@ -847,31 +847,6 @@ fn filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Words `:` understands, for completion and for help.
-pub fn command_words() -> Vec<&'static str> {
-    let mut words: Vec<&'static str> = ResourceKind::ALL.iter().map(|k| k.command_name()).collect();
-    words.extend([
-        "quit",
-        "help",
-        "refresh",
-        "sort",
-        "start",
-        "shutdown",
-        "force-off",
-        "reboot",
-        "reset",
-        "pause",
-        "resume",
-        "suspend",
-        "restore",
-        "delete",
-        "autostart",
-        "console",
-        "edit",
-    ]);
-    words
-}
-
 fn command_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => {
@@ -893,15 +868,6 @@ fn command_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         }
     }
     Vec::new()
-}
-
-/// Candidates for what has been typed after `:`.
-pub fn completions(typed: &str) -> Vec<&'static str> {
-    let typed = typed.trim_start().to_lowercase();
-    command_words()
-        .into_iter()
-        .filter(|w| w.starts_with(&typed))
-        .collect()
 }
 
 fn complete_command(state: &mut AppState) {
@@ -966,9 +932,9 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
             delete_volumes: false,
         }),
         "autostart" => Action::ToggleAutostart,
-        "snapshot" => Action::Prompt(crate::app::state::PromptKind::Snapshot),
-        "rename" => Action::Prompt(crate::app::state::PromptKind::Rename),
-        "metadata" | "meta" => Action::Prompt(crate::app::state::PromptKind::Metadata),
+        "snapshot" => Action::Prompt(PromptKind::Snapshot),
+        "rename" => Action::Prompt(PromptKind::Rename),
+        "metadata" | "meta" => Action::Prompt(PromptKind::Metadata),
         "resize" => Action::Resize,
         "confirm-resize" => Action::Instance(InstanceAction::ConfirmResize),
         "revert-resize" => Action::Instance(InstanceAction::RevertResize),
@@ -999,10 +965,11 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
     on_action(state, action)
 }
 
-pub fn on_mouse(state: &mut AppState, mouse: MouseEvent, hits: &HitMap) -> Vec<Effect> {
+pub fn on_mouse(state: &mut AppState, mouse: MouseEvent) -> Vec<Effect> {
     if state.popup.is_some() {
         return Vec::new();
     }
+    let hits = &state.layout;
     match mouse.kind {
         MouseEventKind::ScrollDown => move_selection(state, 3),
         MouseEventKind::ScrollUp => move_selection(state, -3),

@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::block;
+use crate::app::action::action_title;
 use crate::app::keymap::{Context, Keymap};
 use crate::app::state::{AppState, Popup};
-use crate::app::update::action_title;
 use crate::backend::InstanceAction;
 use crate::format;
 use crate::i18n::Msg;
@@ -169,7 +169,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         Popup::Prompt {
             name, kind, input, ..
         } => {
-            use crate::app::state::PromptKind;
+            use crate::app::action::PromptKind;
             let question = match kind {
                 PromptKind::Snapshot => Msg::PromptSnapshot,
                 PromptKind::Rename => Msg::PromptRename,
