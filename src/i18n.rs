@@ -245,7 +245,6 @@ catalogue! {
     HelpContextInstances => "Instances", "云主机";
     HelpContextDetail => "Detail", "详情";
     HelpContextCommands => "Commands", "命令";
-    HelpCommands => ":instances :flavors :images :volumes :networks :overview  :sort <column>  :refresh  :help  :quit", ":instances :flavors :images :volumes :networks :overview  :sort <列名>  :refresh  :help  :quit";
 
     ConfirmTitle => "Confirm", "确认";
     ConfirmQuestion => "{action} instance “{name}”?", "确定要{action}云主机“{name}”吗?";
@@ -336,6 +335,18 @@ catalogue! {
     StatusNotAllowed => "{action} is not possible for “{name}” in state {status}", "云主机“{name}”处于{status}状态, 无法{action}";
     StatusReadonly => "read-only mode: {action} refused", "只读模式: 拒绝{action}";
     StatusUnknownCommand => "unknown command: {command}", "未知命令: {command}";
+    StatusMissingArgument => ":{command} needs {arg}", ":{command} 需要参数 {arg}";
+    StatusBadArgument => ":{command}: cannot use “{arg}”", ":{command}: 无法使用“{arg}”";
+    ArgColumn => "<column>", "<列名>";
+    ArgRegion => "<region>", "<区域>";
+    ArgProject => "<project>", "<项目>";
+    ArgFlavor => "<flavor>", "<配置>";
+    ArgOnOff => "[on|off]", "[on|off]";
+    ArgText => "[text]", "[文本]";
+    CmdSort => "sort by a column (next column without one)", "按列排序 (不带参数: 下一列)";
+    CmdRegion => "switch to another region", "切换区域";
+    CmdProject => "switch to another project", "切换项目";
+    CmdAllProjects => "instances of every project (admin)", "所有项目的云主机 (管理员)";
     StatusLoadFailed => "could not load {what}: {error}", "无法加载{what}: {error}";
     StatusNoEditor => "could not run the editor {editor}: {error}", "无法运行编辑器 {editor}: {error}";
     StatusUnchanged => "{name}: XML not changed", "{name}: XML 未修改";

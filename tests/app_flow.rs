@@ -643,3 +643,34 @@ fn drawing_changes_nothing_and_paging_uses_the_last_frames_facts() {
     update::on_action(&mut state, Action::Up);
     assert_eq!(state.detail.as_ref().unwrap().scroll, end - 1);
 }
+
+#[test]
+fn command_arguments_complete_from_what_is_on_screen() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let tab = || KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE);
+    update::on_key(&mut state, key(':'));
+    for c in "sort sta".chars() {
+        update::on_key(&mut state, key(c));
+    }
+    update::on_key(&mut state, tab());
+    assert_eq!(state.command_input.value(), "sort status");
+    update::on_key(&mut state, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let t = state.table(ResourceKind::Instances).unwrap();
+    assert_eq!(t.sort_column, 3, "sorted by Status");
+
+    // Flavor names complete once the flavors are listed.
+    let effects = update::on_action(&mut state, Action::GoTab(ResourceKind::Flavors));
+    pump(&demo, &mut state, effects);
+    let first = state.data.flavors[0].name.clone();
+    let typed = format!("resize {}", &first[..1]);
+    let lines = yun::app::commands::completions(&state, &typed);
+    assert!(lines.contains(&format!("resize {first}")), "{lines:?}");
+
+    update::run_command(&mut state, "region");
+    assert_eq!(status_text(&state), ":region needs <region>");
+    update::run_command(&mut state, "sort nosuchcolumn");
+    assert!(status_text(&state).contains("nosuchcolumn"));
+    update::run_command(&mut state, "frobnicate");
+    assert_eq!(status_text(&state), "unknown command: frobnicate");
+}

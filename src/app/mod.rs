@@ -5,6 +5,7 @@ pub mod columns;
 pub mod commands;
 pub mod keymap;
 pub mod layout;
+pub mod metadata;
 pub mod run;
 pub mod state;
 pub mod table;

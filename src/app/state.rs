@@ -11,7 +11,7 @@ use crate::app::columns;
 use crate::app::keymap::{Context, Keymap};
 use crate::app::layout::LayoutFacts;
 use crate::app::table::TableView;
-use crate::backend::{Capabilities, ConnectionState, InstanceAction};
+use crate::backend::{Capabilities, ConnectionState, InstanceAction, ScopeChange};
 use crate::i18n::{Lang, Msg};
 use crate::model::{
     Flavor, FloatingIp, HostInfo, Image, Instance, InstanceDetail, Listing, Network, Overview,
@@ -202,6 +202,11 @@ pub struct AppState {
     pub stats_columns: bool,
     /// Sort key of the Overview's top list of instances.
     pub top_sort: TopSort,
+    /// Regions and projects this session has switched to, for `:region`/`:project` completion.
+    pub known_regions: Vec<String>,
+    pub known_projects: Vec<String>,
+    /// The scope change asked for and not answered yet.
+    pub pending_scope: Option<ScopeChange>,
 }
 
 /// What the Overview's top list is sorted by, as virt-top's P, M, … keys.
@@ -276,6 +281,9 @@ impl AppState {
             monitor_view: None,
             stats_columns: false,
             top_sort: TopSort::default(),
+            known_regions: Vec::new(),
+            known_projects: Vec::new(),
+            pending_scope: None,
         }
     }
 

@@ -8,8 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use tui_input::backend::crossterm::EventHandler;
 
 use crate::app::action::{Action, Effect, PromptKind, action_title};
-use crate::app::columns;
-use crate::app::commands::completions;
+use crate::app::commands::{self, completions};
 use crate::app::keymap::Context;
 use crate::app::layout::LayoutFacts;
 use crate::app::state::{AppState, ConsoleUrl, DetailView, InputMode, Level, Popup, RunningTask};
@@ -435,11 +434,7 @@ fn prompt_action(kind: PromptKind, text: &str) -> Option<InstanceAction> {
         PromptKind::Snapshot => InstanceAction::Snapshot { name: text.into() },
         PromptKind::Rename => InstanceAction::Rename { name: text.into() },
         PromptKind::Metadata => InstanceAction::SetMetadata {
-            items: text
-                .split_whitespace()
-                .filter_map(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            items: crate::app::metadata::parse_metadata(text).ok()?,
         },
     })
 }
@@ -491,15 +486,6 @@ pub fn on_frame(state: &mut AppState, facts: LayoutFacts) {
     state.layout = facts;
 }
 
-/// The titles of the columns on screen: the listing's own, then the live ones when shown.
-fn shown_column_titles(state: &AppState) -> Vec<Msg> {
-    let mut titles = columns::column_titles(state.view_kind(), state.cloud());
-    if state.view_kind() == ResourceKind::Instances && state.stats_columns {
-        titles.extend(columns::LIVE_TITLES);
-    }
-    titles
-}
-
 fn sort(state: &mut AppState, action: &Action) {
     let lang = state.lang;
     if state.tab == ResourceKind::Overview && state.detail.is_none() {
@@ -508,7 +494,7 @@ fn sort(state: &mut AppState, action: &Action) {
         }
         return;
     }
-    let titles = shown_column_titles(state);
+    let titles = commands::shown_column_titles(state);
     if state.view_kind() == ResourceKind::Instances {
         // The keys must be there before sorting by a live column (when they are shown).
         state.refresh_live_sort(true);
@@ -875,94 +861,55 @@ fn complete_command(state: &mut AppState) {
         Some((p, i)) => (p.clone(), *i),
         None => (state.command_input.value().to_string(), 0),
     };
-    let candidates = completions(&prefix);
-    if let Some(word) = candidates.get(index % candidates.len().max(1)) {
-        state.command_input = tui_input::Input::new((*word).to_string());
+    let candidates = completions(state, &prefix);
+    if let Some(line) = candidates.get(index % candidates.len().max(1)) {
+        state.command_input = tui_input::Input::new(line.clone());
         state.completion = Some((prefix, index + 1));
     }
 }
 
+/// Run a `:` line through the command table.
 pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
-    let mut words = line.split_whitespace();
-    let Some(word) = words.next() else {
+    let line = line.trim();
+    let (word, arg) = line.split_once(' ').unwrap_or((line, ""));
+    if word.is_empty() {
+        return Vec::new();
+    }
+    let Some(command) = commands::find(word) else {
+        let msg = Msg::StatusUnknownCommand.fill(state.lang, &[("command", line)]);
+        state.set_status(Level::Error, msg);
         return Vec::new();
     };
-    let arg = words.collect::<Vec<_>>().join(" ");
-    let word = word.to_lowercase();
-    if let Some(kind) = ResourceKind::from_command_name(&word) {
-        return on_action(state, Action::GoTab(kind));
-    }
-    let scope = match word.as_str() {
-        "region" if !arg.is_empty() => Some(crate::backend::ScopeChange::Region(arg.clone())),
-        "project" if !arg.is_empty() => Some(crate::backend::ScopeChange::Project(arg.clone())),
-        "all-projects" => Some(crate::backend::ScopeChange::AllProjects(!matches!(
-            arg.as_str(),
-            "off" | "no" | "false"
-        ))),
-        _ => None,
-    };
-    if let Some(change) = scope {
-        return vec![Effect::Request(BackendRequest::SwitchScope(change))];
-    }
-    let action = match word.as_str() {
-        "q" | "q!" | "quit" | "exit" => Action::Quit,
-        "help" | "h" | "?" => Action::ToggleHelp,
-        "refresh" | "r" | "reload" => Action::Refresh,
-        "sort" => {
-            let titles = shown_column_titles(state);
-            let lang = state.lang;
-            let wanted = arg.to_lowercase();
-            match titles.iter().position(|m| {
-                m.text(lang).to_lowercase().starts_with(&wanted) && !wanted.is_empty()
-            }) {
-                Some(c) => Action::SortBy(c),
-                None => Action::SortNext,
+    let arg = arg.trim();
+    match (command.build)(state, arg) {
+        Ok(commands::Outcome::Action(action)) => {
+            if command.on_instance && state.tab != ResourceKind::Instances {
+                state.tab = ResourceKind::Instances;
             }
+            on_action(state, action)
         }
-        "start" => Action::StartOrRestore,
-        "restore" => Action::Instance(InstanceAction::Restore),
-        "shutdown" | "stop" => Action::Instance(InstanceAction::Shutdown),
-        "force-off" | "destroy" | "poweroff" => Action::Instance(InstanceAction::ForceOff),
-        "reboot" => Action::Instance(InstanceAction::Reboot),
-        "reset" => Action::Instance(InstanceAction::Reset),
-        "pause" => Action::Instance(InstanceAction::Pause),
-        "resume" | "unpause" => Action::Instance(InstanceAction::Resume),
-        "suspend" | "managedsave" => Action::Instance(InstanceAction::Suspend),
-        "delete" | "undefine" => Action::Instance(InstanceAction::Delete {
-            delete_volumes: false,
-        }),
-        "autostart" => Action::ToggleAutostart,
-        "snapshot" => Action::Prompt(PromptKind::Snapshot),
-        "rename" => Action::Prompt(PromptKind::Rename),
-        "metadata" | "meta" => Action::Prompt(PromptKind::Metadata),
-        "resize" => Action::Resize,
-        "confirm-resize" => Action::Instance(InstanceAction::ConfirmResize),
-        "revert-resize" => Action::Instance(InstanceAction::RevertResize),
-        "lock" => Action::Instance(InstanceAction::Lock),
-        "unlock" => Action::Instance(InstanceAction::Unlock),
-        "monitor" | "top" => Action::Monitor,
-        "console" => Action::Console,
-        "edit" => Action::Edit,
-        _ => {
-            let msg = Msg::StatusUnknownCommand.fill(state.lang, &[("command", line)]);
+        Ok(commands::Outcome::Effect(effect)) => {
+            if let Effect::Request(BackendRequest::SwitchScope(change)) = &effect {
+                state.pending_scope = Some(change.clone());
+            }
+            vec![effect]
+        }
+        Err(error) => {
+            let lang = state.lang;
+            let msg = match error {
+                commands::ArgError::Missing => {
+                    let what = command.arg.placeholder().map_or("", |m| m.text(lang));
+                    Msg::StatusMissingArgument
+                        .fill(lang, &[("command", command.word), ("arg", what)])
+                }
+                commands::ArgError::Unknown => {
+                    Msg::StatusBadArgument.fill(lang, &[("command", command.word), ("arg", arg)])
+                }
+            };
             state.set_status(Level::Error, msg);
-            return Vec::new();
+            Vec::new()
         }
-    };
-    if matches!(
-        action,
-        Action::StartOrRestore
-            | Action::Instance(_)
-            | Action::ToggleAutostart
-            | Action::Console
-            | Action::Edit
-            | Action::Prompt(_)
-            | Action::Resize
-    ) && state.tab != ResourceKind::Instances
-    {
-        state.tab = ResourceKind::Instances;
     }
-    on_action(state, action)
 }
 
 pub fn on_mouse(state: &mut AppState, mouse: MouseEvent) -> Vec<Effect> {
@@ -1155,6 +1102,19 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
         BackendEvent::Note(note) => state.set_status(Level::Warning, note),
         BackendEvent::ScopeSwitched(result) => match result {
             Ok(host) => {
+                match state.pending_scope.take() {
+                    Some(crate::backend::ScopeChange::Region(r))
+                        if !state.known_regions.contains(&r) =>
+                    {
+                        state.known_regions.push(r);
+                    }
+                    Some(crate::backend::ScopeChange::Project(p))
+                        if !state.known_projects.contains(&p) =>
+                    {
+                        state.known_projects.push(p);
+                    }
+                    _ => {}
+                }
                 // A new region or project: every table belongs to the old one.
                 state.target.clone_from(&host.target);
                 state.host = Some(host);
@@ -1167,7 +1127,10 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                 state.set_status(Level::Success, state.target.clone());
                 return request_list(state, state.view_kind());
             }
-            Err(e) => state.set_status(Level::Error, e.to_string()),
+            Err(e) => {
+                state.pending_scope = None;
+                state.set_status(Level::Error, e.to_string());
+            }
         },
         BackendEvent::Stats { taken_at, result } => match result {
             Ok(sample) => {

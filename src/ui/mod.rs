@@ -15,6 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
+use crate::app::commands;
 use crate::app::layout::LayoutFacts;
 use crate::app::state::{AppState, InputMode, Level};
 use crate::backend::ConnectionState;
@@ -283,10 +284,14 @@ fn draw_hints(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
                 Span::styled(value, Style::default().fg(theme.fg)),
             ];
             if state.input_mode == InputMode::Command {
-                let candidates = crate::app::commands::completions(input.value());
+                let candidates = commands::completions(state, input.value());
                 if !input.value().is_empty() && !candidates.is_empty() {
+                    let labels: Vec<&str> = candidates
+                        .iter()
+                        .map(|c| commands::completion_label(c))
+                        .collect();
                     spans.push(Span::styled(
-                        format!("   Tab: {}", candidates.join(" ")),
+                        format!("   Tab: {}", labels.join(" ")),
                         theme.muted(),
                     ));
                 }

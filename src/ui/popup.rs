@@ -9,6 +9,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::block;
 use crate::app::action::action_title;
+use crate::app::commands;
 use crate::app::keymap::{Context, Keymap};
 use crate::app::state::{AppState, Popup};
 use crate::backend::InstanceAction;
@@ -297,9 +298,14 @@ fn help_lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
             .fg(theme.title)
             .add_modifier(Modifier::BOLD),
     )));
-    lines.push(Line::from(Span::styled(
-        format!("  {}", Msg::HelpCommands.text(lang)),
-        Style::default().fg(theme.fg),
-    )));
+    for (usage, desc) in commands::help_entries(lang) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {}", format::pad(&usage, 24)),
+                Style::default().fg(theme.accent),
+            ),
+            Span::styled(desc, Style::default().fg(theme.fg)),
+        ]));
+    }
     lines
 }
