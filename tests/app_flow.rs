@@ -8,7 +8,8 @@ mod common;
 use common::{Demo, select};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use yun::app::action::{Action, Effect};
-use yun::app::state::{AppState, Level, Popup};
+use yun::app::modal::Modal;
+use yun::app::state::{AppState, Level};
 use yun::app::update;
 use yun::backend::{Backend, BackendEvent, BackendRequest};
 use yun::i18n::Lang;
@@ -86,7 +87,7 @@ fn key(c: char) -> KeyEvent {
 }
 
 fn press(demo: &Demo, state: &mut AppState, c: char) -> Vec<Effect> {
-    let effects = update::on_key(state, key(c));
+    let effects = yun::app::input::on_key(state, key(c));
     pump(demo, state, effects)
 }
 
@@ -120,7 +121,7 @@ fn pause_then_resume_from_the_keyboard() {
     select(&mut state, "web-01");
 
     // The request goes out and the Task column says so before libvirt answers.
-    let effects = update::on_key(&mut state, key('p'));
+    let effects = yun::app::input::on_key(&mut state, key('p'));
     let t = state.tables.get(&ResourceKind::Instances).unwrap();
     let row = t
         .ids
@@ -152,9 +153,9 @@ fn shutdown_asks_first_and_cancel_changes_nothing() {
     let mut state = demo.state(Lang::En);
     select(&mut state, "web-02");
     assert!(press(&demo, &mut state, 'h').is_empty());
-    assert!(matches!(state.popup, Some(Popup::Confirm { .. })));
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
     press(&demo, &mut state, 'n');
-    assert!(state.popup.is_none());
+    assert!(state.modal.is_none());
     assert_eq!(
         libvirt_status(&demo, "web-02"),
         Some(InstanceStatus::Active)
@@ -174,14 +175,15 @@ fn delete_with_volumes_removes_the_domain_and_its_own_disk() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
     select(&mut state, "build-box");
-    let effects = update::on_key(
+    let effects = yun::app::input::on_key(
         &mut state,
         KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
     );
     assert!(effects.is_empty());
     press(&demo, &mut state, 'v');
-    match &state.popup {
-        Some(Popup::Confirm { action, .. }) => {
+    match &state.modal {
+        Some(Modal::Confirm(confirm)) => {
+            let action = &confirm.action;
             assert_eq!(action.id(), "delete");
             assert!(
                 action
@@ -238,7 +240,7 @@ fn readonly_refuses_mutations_from_keys_and_commands() {
     let mut state = demo.state(Lang::En);
     select(&mut state, "web-01");
     assert!(press(&demo, &mut state, 'p').is_empty());
-    assert!(state.popup.is_none());
+    assert!(state.modal.is_none());
     let effects = update::run_command(&mut state, "pause");
     assert!(effects.is_empty());
     assert!(status_text(&state).contains("read-only"));
@@ -284,11 +286,11 @@ fn edit_redefines_and_a_rejected_edit_keeps_the_text() {
         .replace("</domain>", "<nonsense>");
     let effects = update::on_edited(&mut state, id.clone(), name, &xml, Ok(broken.clone()));
     pump(&demo, &mut state, effects);
-    match &state.popup {
-        Some(Popup::EditFailed { document, .. }) => assert_eq!(document, &broken),
+    match &state.modal {
+        Some(Modal::EditFailed(failed)) => assert_eq!(failed.document, broken),
         other => panic!("{other:?}"),
     }
-    let effects = update::on_key(&mut state, key('e'));
+    let effects = yun::app::input::on_key(&mut state, key('e'));
     assert!(matches!(effects.as_slice(), [Effect::Edit { document, .. }] if *document == broken));
 }
 
@@ -353,13 +355,13 @@ fn a_failed_listing_keeps_the_rows_and_says_why() {
 fn command_line_switches_tabs_and_completes() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
-    update::on_key(&mut state, key(':'));
+    yun::app::input::on_key(&mut state, key(':'));
     for c in "net".chars() {
-        update::on_key(&mut state, key(c));
+        yun::app::input::on_key(&mut state, key(c));
     }
-    update::on_key(&mut state, KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    yun::app::input::on_key(&mut state, KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     assert_eq!(state.command_input.value(), "networks");
-    let effects = update::on_key(
+    let effects = yun::app::input::on_key(
         &mut state,
         KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
     );
@@ -384,7 +386,7 @@ fn monitor_opens_samples_only_what_is_on_screen_and_closes() {
         !state.wants_stats(),
         "nothing shows statistics on the plain table"
     );
-    let effects = update::on_key(&mut state, key('m'));
+    let effects = yun::app::input::on_key(&mut state, key('m'));
     assert_eq!(state.monitor_view.as_deref(), Some(id.as_str()));
     assert!(matches!(
         effects.as_slice(),
@@ -482,20 +484,20 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     };
     let selected = |s: &AppState| s.tables[&ResourceKind::Instances].selected;
 
-    update::on_mouse(&mut state, mouse(MouseEventKind::ScrollDown, 10, 10));
+    yun::app::input::on_mouse(&mut state, mouse(MouseEventKind::ScrollDown, 10, 10));
     assert_eq!(selected(&state), 3);
-    update::on_mouse(&mut state, mouse(MouseEventKind::ScrollUp, 10, 10));
+    yun::app::input::on_mouse(&mut state, mouse(MouseEventKind::ScrollUp, 10, 10));
     assert_eq!(selected(&state), 0);
 
     // A click on the fifth row selects it; a second click opens its detail.
     let (body, _) = hits.body.unwrap();
     let row_y = body.y + 4;
-    update::on_mouse(
+    yun::app::input::on_mouse(
         &mut state,
         mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y),
     );
     assert_eq!(selected(&state), 4);
-    let effects = update::on_mouse(
+    let effects = yun::app::input::on_mouse(
         &mut state,
         mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y),
     );
@@ -509,7 +511,7 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     // A click on the Status header sorts by it.
     let (header_y, columns) = hits.header.clone().unwrap();
     let status_x = columns[3].0;
-    update::on_mouse(
+    yun::app::input::on_mouse(
         &mut state,
         mouse(MouseEventKind::Down(MouseButton::Left), status_x, header_y),
     );
@@ -517,7 +519,7 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
 
     // A click on a tab switches to it.
     let (tab_rect, kind) = hits.tabs[5];
-    update::on_mouse(
+    yun::app::input::on_mouse(
         &mut state,
         mouse(
             MouseEventKind::Down(MouseButton::Left),
@@ -569,7 +571,7 @@ fn the_serial_console_runs_virsh_with_the_uuid_as_one_argument() {
     let id = select(&mut state, "数据库-主");
     let effects = press(&demo, &mut state, 'c');
     assert!(effects.is_empty(), "{effects:?}");
-    let effects = update::on_key(
+    let effects = yun::app::input::on_key(
         &mut state,
         KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
     );
@@ -649,13 +651,16 @@ fn command_arguments_complete_from_what_is_on_screen() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
     let tab = || KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE);
-    update::on_key(&mut state, key(':'));
+    yun::app::input::on_key(&mut state, key(':'));
     for c in "sort sta".chars() {
-        update::on_key(&mut state, key(c));
+        yun::app::input::on_key(&mut state, key(c));
     }
-    update::on_key(&mut state, tab());
+    yun::app::input::on_key(&mut state, tab());
     assert_eq!(state.command_input.value(), "sort status");
-    update::on_key(&mut state, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    yun::app::input::on_key(
+        &mut state,
+        KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+    );
     let t = state.table(ResourceKind::Instances).unwrap();
     assert_eq!(t.sort_column, 3, "sorted by Status");
 
@@ -673,4 +678,47 @@ fn command_arguments_complete_from_what_is_on_screen() {
     assert!(status_text(&state).contains("nosuchcolumn"));
     update::run_command(&mut state, "frobnicate");
     assert_eq!(status_text(&state), "unknown command: frobnicate");
+}
+
+#[test]
+fn the_snapshot_form_checks_its_name_then_libvirt_takes_the_snapshot() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    select(&mut state, "web-01");
+    let code = |state: &mut AppState, code: KeyCode| {
+        let effects = yun::app::input::on_key(state, KeyEvent::new(code, KeyModifiers::NONE));
+        pump(&demo, state, effects)
+    };
+    assert!(press(&demo, &mut state, 'S').is_empty());
+    for _ in 0.."web-01-snapshot".len() {
+        code(&mut state, KeyCode::Backspace);
+    }
+    // An empty name is refused beside the field, before anything is sent.
+    code(&mut state, KeyCode::Enter);
+    let Some(Modal::Form(form)) = &state.modal else {
+        panic!("the form closed on an empty name");
+    };
+    assert_eq!(form.fields[0].error.as_deref(), Some("required"));
+    for c in "nightly".chars() {
+        press(&demo, &mut state, c);
+    }
+    code(&mut state, KeyCode::Enter);
+    assert!(state.modal.is_none());
+    assert_eq!(status_text(&state), "Create snapshot web-01: done");
+
+    // libvirt has it: a second snapshot of that name is refused, in libvirt's words.
+    press(&demo, &mut state, 'S');
+    for _ in 0.."web-01-snapshot".len() {
+        code(&mut state, KeyCode::Backspace);
+    }
+    for c in "nightly".chars() {
+        press(&demo, &mut state, c);
+    }
+    code(&mut state, KeyCode::Enter);
+    assert_eq!(state.status.as_ref().unwrap().level, Level::Error);
+    assert!(
+        status_text(&state).contains("nightly"),
+        "{}",
+        status_text(&state)
+    );
 }

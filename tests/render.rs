@@ -96,7 +96,7 @@ fn cases(demo: &Demo, theme: &Theme, lang: Lang) {
             delete_volumes: false,
         }),
     );
-    update::on_key(&mut state, key('v'));
+    yun::app::input::on_key(&mut state, key('v'));
     snap("confirm_delete_100x30", render(&mut state, theme, 100, 30));
 
     let mut state = demo.state(lang);
@@ -106,7 +106,7 @@ fn cases(demo: &Demo, theme: &Theme, lang: Lang) {
     let mut state = demo.state(lang);
     update::on_action(&mut state, Action::StartFilter);
     for c in "web".chars() {
-        update::on_key(&mut state, key(c));
+        yun::app::input::on_key(&mut state, key(c));
     }
     snap("filter_web_100x24", render(&mut state, theme, 100, 24));
 

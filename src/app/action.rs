@@ -1,5 +1,7 @@
 //! User intents, produced by the keymap, the mouse and `:` commands.
 
+use crossterm::event::KeyEvent;
+
 use crate::backend::{BackendRequest, InstanceAction};
 use crate::i18n::Msg;
 use crate::model::ResourceKind;
@@ -56,7 +58,60 @@ pub enum Action {
     /// Pick a flavor to resize to, or confirm a resize that waits for it.
     Resize,
     ToggleLock,
+    /// Run `action` on the instance `id` (a form's or a picker's answer); the same guards
+    /// apply as for a key on the selected row.
+    Perform {
+        id: String,
+        action: InstanceAction,
+    },
+    /// The confirmation dialog said yes: run it.
+    Confirmed {
+        id: String,
+        name: String,
+        action: InstanceAction,
+    },
+    /// A key of the open dialog.
+    Modal(ModalAction),
+    /// A key of the filter or `:` line.
+    Line(LineAction),
+    /// A key typed into the text field that has the focus (filter, `:` line, form field).
+    Input(InputEdit),
+    /// The mouse wheel: move the selection (or the detail) by this many rows.
+    Scroll(isize),
+    /// A click on a row of the table (its position among the visible rows).
+    ClickRow(usize),
 }
+
+/// What the keys of a dialog ask for; each dialog reads the ones it has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModalAction {
+    /// Yes, choose, attach, edit again, or a form's Enter (next field, or submit on the last).
+    Submit,
+    Cancel,
+    /// The next field of a form.
+    Next,
+    /// The previous field of a form.
+    Prev,
+    /// Scroll, or move through a list (a form's select, multi-select or unit).
+    Up,
+    Down,
+    /// A checkbox: a form's toggle or multi-select entry, a confirmation's option.
+    Toggle,
+}
+
+/// The keys of the filter and `:` lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineAction {
+    /// Enter: keep the filter, run the command.
+    Submit,
+    Cancel,
+    /// Tab on the `:` line.
+    Complete,
+}
+
+/// A key for the text field with the focus, handed to its editor as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputEdit(pub KeyEvent);
 
 /// What `update` asks the event loop to do; the only way state changes reach the outside.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,7 +12,7 @@ use tokio::time::{MissedTickBehavior, interval};
 
 use crate::app::action::Effect;
 use crate::app::state::AppState;
-use crate::app::update;
+use crate::app::{input, update};
 use crate::backend::{Backend, BackendError, BackendEvent, worker};
 use crate::terminal::{self, Tui};
 use crate::theme::Theme;
@@ -175,11 +175,11 @@ pub async fn run<B: Backend>(
         tokio::select! {
             event = next_input(&mut input) => match event {
                 Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
-                    pending = update::on_key(&mut state, key);
+                    pending = input::on_key(&mut state, key);
                     dirty = true;
                 }
                 Some(Ok(TermEvent::Mouse(mouse))) => {
-                    pending = update::on_mouse(&mut state, mouse);
+                    pending = input::on_mouse(&mut state, mouse);
                     dirty = true;
                 }
                 Some(Ok(TermEvent::Resize(..) | TermEvent::FocusGained)) => dirty = true,

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use tui_input::Input;
 
-use crate::app::action::PromptKind;
 use crate::app::columns;
 use crate::app::keymap::{Context, Keymap};
 use crate::app::layout::LayoutFacts;
+use crate::app::modal::Modal;
 use crate::app::table::TableView;
 use crate::backend::{Capabilities, ConnectionState, InstanceAction, ScopeChange};
 use crate::i18n::{Lang, Msg};
@@ -44,80 +44,6 @@ pub struct RunningTask {
     pub call_done: bool,
     /// Status text when the action started, to notice the change.
     pub from_status: String,
-}
-
-/// The browser console URL of the console view.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConsoleUrl {
-    /// The backend has none to ask for (a libvirt host lists its graphics in the detail).
-    NotAsked,
-    Loading,
-    Ready(String),
-    /// Not available, with the reason (read-only mode, the cloud's answer).
-    Failed(String),
-}
-
-/// The URL with its access token (`token=…`, else the whole query) replaced by `••••••`.
-pub fn mask_console_token(url: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else {
-        return url.to_string();
-    };
-    let mut masked = false;
-    let parts: Vec<String> = query
-        .split('&')
-        .map(|p| match p.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("token") || k.ends_with("token") => {
-                masked = true;
-                format!("{k}=••••••")
-            }
-            _ => p.to_string(),
-        })
-        .collect();
-    if masked {
-        format!("{base}?{}", parts.join("&"))
-    } else {
-        format!("{base}?••••••")
-    }
-}
-
-#[derive(Clone, Debug)]
-pub enum Popup {
-    Help {
-        scroll: u16,
-    },
-    Confirm {
-        id: String,
-        name: String,
-        action: InstanceAction,
-    },
-    Console {
-        id: String,
-        name: String,
-        detail: Box<Option<InstanceDetail>>,
-        /// The browser console URL (a cloud's noVNC), asked for when the view opens.
-        url: ConsoleUrl,
-        /// The URL's access token is shown (masked until the user asks).
-        revealed: bool,
-    },
-    EditFailed {
-        id: String,
-        name: String,
-        document: String,
-        error: String,
-    },
-    /// A one-line text answer for an action: snapshot name, new name, metadata.
-    Prompt {
-        id: String,
-        name: String,
-        kind: PromptKind,
-        input: Input,
-    },
-    /// Choose the flavor to resize to (升级).
-    PickFlavor {
-        id: String,
-        name: String,
-        selected: usize,
-    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,7 +105,7 @@ pub struct AppState {
     pub stale: Vec<ResourceKind>,
     pub detail: Option<DetailView>,
     pub instance_detail: Option<(String, Result<InstanceDetail, String>)>,
-    pub popup: Option<Popup>,
+    pub modal: Option<Modal>,
     pub input_mode: InputMode,
     pub filter_input: Input,
     pub command_input: Input,
@@ -261,7 +187,7 @@ impl AppState {
             stale: Vec::new(),
             detail: None,
             instance_detail: None,
-            popup: None,
+            modal: None,
             input_mode: InputMode::Normal,
             filter_input: Input::default(),
             command_input: Input::default(),
@@ -334,8 +260,30 @@ impl AppState {
         self.data.instances.iter().find(|i| i.id == id)
     }
 
-    /// Key contexts active now, most specific first.
+    /// Key contexts active now, most specific first: the dialog's, the line's, or the
+    /// screen's.
     pub fn contexts(&self) -> Vec<Context> {
+        if let Some(modal) = &self.modal {
+            return modal.contexts();
+        }
+        match self.input_mode {
+            InputMode::Filter => return vec![Context::Filter],
+            InputMode::Command => return vec![Context::CommandLine],
+            InputMode::Normal => {}
+        }
+        self.screen_contexts()
+    }
+
+    /// Whether keys no binding takes are typed into a text field now.
+    pub fn takes_text(&self) -> bool {
+        match &self.modal {
+            Some(modal) => modal.takes_text(),
+            None => self.input_mode != InputMode::Normal,
+        }
+    }
+
+    /// Key contexts of the screen under any dialog or line, most specific first.
+    pub fn screen_contexts(&self) -> Vec<Context> {
         let mut ctx = Vec::with_capacity(4);
         if self.detail.is_some() {
             ctx.push(Context::Detail);
@@ -510,7 +458,7 @@ impl AppState {
 
     /// Whether anything on screen shows live statistics, so sampling runs (and only then).
     pub fn wants_stats(&self) -> bool {
-        self.popup.is_none()
+        self.modal.is_none()
             && (self.monitor_view.is_some()
                 || (self.detail.is_none()
                     && (self.tab == ResourceKind::Overview
@@ -559,24 +507,5 @@ impl AppState {
         } else {
             normal
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_console_token;
-
-    #[test]
-    fn console_tokens_are_masked() {
-        assert_eq!(
-            mask_console_token("http://h:6080/vnc_lite.html?token=abc&title=x"),
-            "http://h:6080/vnc_lite.html?token=••••••&title=x"
-        );
-        // Older nova puts the token inside an encoded `path`: the whole query goes.
-        assert_eq!(
-            mask_console_token("http://h:6080/vnc_auto.html?path=%3Ftoken%3Dabc"),
-            "http://h:6080/vnc_auto.html?••••••"
-        );
-        assert_eq!(mask_console_token("http://h/plain"), "http://h/plain");
     }
 }

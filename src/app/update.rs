@@ -4,18 +4,17 @@
 
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::app::action::{Action, Effect, PromptKind, action_title};
+use crate::app::action::{Action, Effect, InputEdit, LineAction, PromptKind, action_title};
 use crate::app::commands::{self, completions};
-use crate::app::keymap::Context;
 use crate::app::layout::LayoutFacts;
-use crate::app::state::{AppState, ConsoleUrl, DetailView, InputMode, Level, Popup, RunningTask};
-use crate::backend::actions::virsh_console_argv;
-use crate::backend::{
-    BackendError, BackendEvent, BackendRequest, CommandStyle, ConnectionState, InstanceAction,
+use crate::app::modal::{
+    Behind, Confirm, ConsoleUrl, ConsoleView, EditFailed, FlavorPicker, Form, Help, Modal,
+    ModalOutcome, instance_forms,
 };
+use crate::app::state::{AppState, DetailView, InputMode, Level, RunningTask};
+use crate::backend::{BackendError, BackendEvent, BackendRequest, ConnectionState, InstanceAction};
 use crate::i18n::{self, Msg, tab_title};
 use crate::model::{InstanceStatus, ResourceKind};
 
@@ -95,34 +94,51 @@ fn expire_settling_tasks(state: &mut AppState, now: Instant) {
     state.refresh_instance_rows();
 }
 
-pub fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
-    if state.popup.is_some() {
-        return popup_key(state, key);
-    }
-    match state.input_mode {
-        InputMode::Filter => return filter_key(state, key),
-        InputMode::Command => return command_key(state, key),
-        InputMode::Normal => {}
-    }
-    let contexts = state.contexts();
-    let Some(action) = state.keymap.lookup(&key, &contexts).cloned() else {
-        return Vec::new();
+/// The open dialog reads its own keys; what it asks for is carried out here.
+fn modal_action(state: &mut AppState, mut modal: Modal, action: &Action) -> Vec<Effect> {
+    let behind = Behind {
+        lang: state.lang,
+        caps: &state.caps,
+        instances: &state.data.instances,
+        flavors: &state.data.flavors,
     };
-    let action = match (action, key.code) {
-        (Action::GoTabByKey, KeyCode::Char(c)) => {
-            let index = c.to_digit(10).map_or(0, |d| d as usize).saturating_sub(1);
-            match ResourceKind::ALL.get(index) {
-                Some(kind) => Action::GoTab(*kind),
-                None => return Vec::new(),
-            }
+    match modal.on_action(action, &behind) {
+        ModalOutcome::Stay => {
+            state.modal = Some(modal);
+            Vec::new()
         }
-        (action, _) => action,
-    };
-    on_action(state, action)
+        ModalOutcome::Close => Vec::new(),
+        ModalOutcome::Action(next) => on_action(state, next),
+        ModalOutcome::Effects(effects) => effects,
+        ModalOutcome::Warn(text) => {
+            state.set_status(Level::Warning, text);
+            state.modal = Some(modal);
+            Vec::new()
+        }
+    }
 }
 
 pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
+    if Modal::reads(&action)
+        && let Some(modal) = state.modal.take()
+    {
+        return modal_action(state, modal, &action);
+    }
     match action {
+        // Keys of a dialog with none open, or typed with no text field: nothing to do.
+        Action::Modal(_) | Action::RevealConsoleToken => Vec::new(),
+        Action::Input(edit) => edit_line(state, edit),
+        Action::Line(line) => on_line(state, line),
+        Action::Scroll(delta) => move_selection(state, delta),
+        Action::ClickRow(row) => click_row(state, row),
+        Action::Perform { id, action } => {
+            // The instance is the one the dialog named, even if rows moved meanwhile.
+            if let Some(t) = state.tables.get_mut(&ResourceKind::Instances) {
+                t.select_id(&id);
+            }
+            request_instance_action(state, action)
+        }
+        Action::Confirmed { id, name, action } => perform(state, id, name, action),
         Action::Quit => {
             state.quit = true;
             vec![Effect::Quit]
@@ -138,7 +154,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             switch_tab(state, all[next])
         }
         Action::GoTab(kind) => switch_tab(state, kind),
-        // Resolved to `GoTab` in `on_key`, which knows the digit.
+        // Resolved to `GoTab` by the input layer, which knows the digit.
         Action::GoTabByKey => Vec::new(),
         Action::Up => move_selection(state, -1),
         Action::Down => move_selection(state, 1),
@@ -198,7 +214,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::ToggleHelp => {
-            state.popup = Some(Popup::Help { scroll: 0 });
+            state.modal = Some(Modal::Help(Help::default()));
             Vec::new()
         }
         Action::SortNext | Action::SortReverse | Action::SortBy(_) => {
@@ -215,8 +231,6 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             }
             effects
         }
-        // Only meaningful inside the console view, which handles it itself.
-        Action::RevealConsoleToken => Vec::new(),
         Action::Monitor => {
             let Some(id) = state.selected_instance().map(|i| i.id.clone()) else {
                 let msg = state.t(Msg::StatusSelectInstance);
@@ -253,11 +267,11 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             let (id, name) = (inst.id.clone(), inst.name.clone());
-            state.popup = Some(Popup::PickFlavor {
+            state.modal = Some(Modal::PickFlavor(FlavorPicker {
                 id,
                 name,
                 selected: 0,
-            });
+            }));
             request_list(state, ResourceKind::Flavors)
         }
         Action::ToggleLock => {
@@ -350,13 +364,13 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
                     id: id.clone(),
                 }));
             }
-            state.popup = Some(Popup::Console {
+            state.modal = Some(Modal::Console(ConsoleView {
                 id,
                 name,
                 detail: Box::new(None),
                 url,
                 revealed: false,
-            });
+            }));
             effects
         }
         // A cloud has no document to edit: its edit (编辑) is the name.
@@ -409,34 +423,9 @@ fn open_prompt(state: &mut AppState, kind: PromptKind) -> Vec<Effect> {
     let Some(inst) = state.selected_instance() else {
         return Vec::new();
     };
-    let initial = match kind {
-        PromptKind::Snapshot => format!("{}-snapshot", inst.name),
-        PromptKind::Rename => inst.name.clone(),
-        PromptKind::Metadata => String::new(),
-    };
-    state.popup = Some(Popup::Prompt {
-        id: inst.id.clone(),
-        name: inst.name.clone(),
-        kind,
-        input: tui_input::Input::new(initial),
-    });
+    let spec = instance_forms::spec(kind, &inst.id, &inst.name, &state.caps, state.lang);
+    state.modal = Some(Modal::Form(Form::open(spec, state.lang)));
     Vec::new()
-}
-
-/// The action a prompt's answer asks for, or why it cannot be done.
-fn prompt_action(kind: PromptKind, text: &str) -> Option<InstanceAction> {
-    use PromptKind;
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    Some(match kind {
-        PromptKind::Snapshot => InstanceAction::Snapshot { name: text.into() },
-        PromptKind::Rename => InstanceAction::Rename { name: text.into() },
-        PromptKind::Metadata => InstanceAction::SetMetadata {
-            items: crate::app::metadata::parse_metadata(text).ok()?,
-        },
-    })
 }
 
 fn switch_tab(state: &mut AppState, kind: ResourceKind) -> Vec<Effect> {
@@ -585,7 +574,7 @@ fn request_instance_action(state: &mut AppState, action: InstanceAction) -> Vec<
     }
     let (id, name) = (inst.id.clone(), inst.name.clone());
     if action.is_destructive() {
-        state.popup = Some(Popup::Confirm { id, name, action });
+        state.modal = Some(Modal::Confirm(Confirm { id, name, action }));
         return Vec::new();
     }
     perform(state, id, name, action)
@@ -617,241 +606,49 @@ fn perform(state: &mut AppState, id: String, name: String, action: InstanceActio
     })]
 }
 
-fn popup_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
-    let Some(popup) = state.popup.take() else {
-        return Vec::new();
-    };
-    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl_c {
-        return on_action(state, Action::Quit);
-    }
-    match popup {
-        Popup::Help { scroll } => match key.code {
-            KeyCode::Char('j') | KeyCode::Down => {
-                state.popup = Some(Popup::Help {
-                    scroll: scroll.saturating_add(1),
-                });
+/// A key typed into the filter or `:` line.
+fn edit_line(state: &mut AppState, edit: InputEdit) -> Vec<Effect> {
+    let event = crossterm::event::Event::Key(edit.0);
+    match state.input_mode {
+        InputMode::Filter => {
+            state.filter_input.handle_event(&event);
+            let text = state.filter_input.value().to_string();
+            if let Some(t) = state.current_table_mut() {
+                t.set_filter(&text);
             }
-            KeyCode::Char('k') | KeyCode::Up => {
-                state.popup = Some(Popup::Help {
-                    scroll: scroll.saturating_sub(1),
-                });
-            }
-            KeyCode::Esc | KeyCode::Char('q' | '?') | KeyCode::Enter => {}
-            _ => state.popup = Some(Popup::Help { scroll }),
-        },
-        Popup::Confirm { id, name, action } => match key.code {
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter => return perform(state, id, name, action),
-            KeyCode::Char('v' | 'V') => {
-                let action = match action {
-                    InstanceAction::Delete { delete_volumes } => InstanceAction::Delete {
-                        delete_volumes: !delete_volumes,
-                    },
-                    other => other,
-                };
-                state.popup = Some(Popup::Confirm { id, name, action });
-            }
-            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {}
-            _ => state.popup = Some(Popup::Confirm { id, name, action }),
-        },
-        Popup::Console {
-            id,
-            name,
-            detail,
-            url,
-            revealed,
-        } => match key.code {
-            _ if state.keymap.lookup(&key, &[Context::Instances])
-                == Some(&Action::RevealConsoleToken) =>
-            {
-                state.popup = Some(Popup::Console {
-                    id,
-                    name,
-                    detail,
-                    url,
-                    revealed: !revealed,
-                });
-            }
-            KeyCode::Enter => {
-                let running = state
-                    .data
-                    .instances
-                    .iter()
-                    .any(|i| i.name == name && i.status == InstanceStatus::Active);
-                // Built as an argument list from the domain's UUID, never split from the
-                // displayed line: a name may hold spaces or start with `-`.
-                let command = (*detail)
-                    .as_ref()
-                    .filter(|d| !d.serials.is_empty())
-                    .and_then(|d| match &state.caps.command_style {
-                        CommandStyle::Virsh { uri } => Some(virsh_console_argv(uri, &d.id)),
-                        CommandStyle::OpenStack { .. } => None,
-                    });
-                match command {
-                    Some(argv) if running => {
-                        return vec![Effect::RunInteractive(argv)];
-                    }
-                    _ => {
-                        let msg = state.t(Msg::ConsoleNotRunning);
-                        state.set_status(Level::Warning, msg);
-                        state.popup = Some(Popup::Console {
-                            id,
-                            name,
-                            detail,
-                            url,
-                            revealed,
-                        });
-                    }
-                }
-            }
-            KeyCode::Esc | KeyCode::Char('q' | 'c') => {}
-            _ => {
-                state.popup = Some(Popup::Console {
-                    id,
-                    name,
-                    detail,
-                    url,
-                    revealed,
-                });
-            }
-        },
-        Popup::Prompt {
-            id,
-            name,
-            kind,
-            mut input,
-        } => match key.code {
-            KeyCode::Esc => {}
-            KeyCode::Enter => match prompt_action(kind, input.value()) {
-                Some(action) => {
-                    // The chosen instance is the one the prompt names, even if rows moved.
-                    if let Some(t) = state.tables.get_mut(&ResourceKind::Instances) {
-                        t.select_id(&id);
-                    }
-                    return request_instance_action(state, action);
-                }
-                None => {
-                    let msg = state.t(Msg::PromptEmpty);
-                    state.set_status(Level::Warning, msg);
-                    state.popup = Some(Popup::Prompt {
-                        id,
-                        name,
-                        kind,
-                        input,
-                    });
-                }
-            },
-            _ => {
-                input.handle_event(&crossterm::event::Event::Key(key));
-                state.popup = Some(Popup::Prompt {
-                    id,
-                    name,
-                    kind,
-                    input,
-                });
-            }
-        },
-        Popup::PickFlavor { id, name, selected } => match key.code {
-            KeyCode::Esc | KeyCode::Char('q') => {}
-            KeyCode::Char('j') | KeyCode::Down => {
-                let last = state.data.flavors.len().saturating_sub(1);
-                state.popup = Some(Popup::PickFlavor {
-                    id,
-                    name,
-                    selected: (selected + 1).min(last),
-                });
-            }
-            KeyCode::Char('k') | KeyCode::Up => {
-                state.popup = Some(Popup::PickFlavor {
-                    id,
-                    name,
-                    selected: selected.saturating_sub(1),
-                });
-            }
-            KeyCode::Enter => {
-                if let Some(f) = state.data.flavors.get(selected) {
-                    let action = InstanceAction::Resize {
-                        flavor_id: f.id.clone(),
-                        flavor_name: f.name.clone(),
-                    };
-                    if let Some(t) = state.tables.get_mut(&ResourceKind::Instances) {
-                        t.select_id(&id);
-                    }
-                    return request_instance_action(state, action);
-                }
-                state.popup = Some(Popup::PickFlavor { id, name, selected });
-            }
-            _ => state.popup = Some(Popup::PickFlavor { id, name, selected }),
-        },
-        Popup::EditFailed {
-            id,
-            name,
-            document,
-            error,
-        } => match key.code {
-            KeyCode::Char('e') | KeyCode::Enter => {
-                return vec![Effect::Edit { id, name, document }];
-            }
-            KeyCode::Esc | KeyCode::Char('q') => {}
-            _ => {
-                state.popup = Some(Popup::EditFailed {
-                    id,
-                    name,
-                    document,
-                    error,
-                });
-            }
-        },
+        }
+        InputMode::Command => {
+            state.command_input.handle_event(&event);
+            state.completion = None;
+        }
+        InputMode::Normal => {}
     }
     Vec::new()
 }
 
-fn filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
-    match key.code {
-        KeyCode::Esc => {
+/// Enter, Esc and Tab on the filter or `:` line.
+fn on_line(state: &mut AppState, line: LineAction) -> Vec<Effect> {
+    match (state.input_mode, line) {
+        (InputMode::Filter, LineAction::Cancel) => {
             state.filter_input.reset();
             state.input_mode = InputMode::Normal;
             if let Some(t) = state.current_table_mut() {
                 t.set_filter("");
             }
         }
-        KeyCode::Enter => state.input_mode = InputMode::Normal,
-        KeyCode::Down | KeyCode::Up => {
-            let delta = if key.code == KeyCode::Down { 1 } else { -1 };
-            return move_selection(state, delta);
-        }
-        _ => {
-            state
-                .filter_input
-                .handle_event(&crossterm::event::Event::Key(key));
-            let text = state.filter_input.value().to_string();
-            if let Some(t) = state.current_table_mut() {
-                t.set_filter(&text);
-            }
-        }
-    }
-    Vec::new()
-}
-
-fn command_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
-    match key.code {
-        KeyCode::Esc => {
+        (InputMode::Filter, LineAction::Submit) => state.input_mode = InputMode::Normal,
+        (InputMode::Command, LineAction::Cancel) => {
             state.input_mode = InputMode::Normal;
             state.command_input.reset();
         }
-        KeyCode::Tab => complete_command(state),
-        KeyCode::Enter => {
+        (InputMode::Command, LineAction::Complete) => complete_command(state),
+        (InputMode::Command, LineAction::Submit) => {
             state.input_mode = InputMode::Normal;
             let line = state.command_input.value().trim().to_string();
             state.command_input.reset();
             return run_command(state, &line);
         }
-        _ => {
-            state
-                .command_input
-                .handle_event(&crossterm::event::Event::Key(key));
-            state.completion = None;
-        }
+        _ => {}
     }
     Vec::new()
 }
@@ -912,35 +709,19 @@ pub fn run_command(state: &mut AppState, line: &str) -> Vec<Effect> {
     }
 }
 
-pub fn on_mouse(state: &mut AppState, mouse: MouseEvent) -> Vec<Effect> {
-    if state.popup.is_some() {
+/// A click on a row selects it; a click on the selected row opens it.
+fn click_row(state: &mut AppState, row: usize) -> Vec<Effect> {
+    if state.detail.is_some() {
         return Vec::new();
     }
-    let hits = &state.layout;
-    match mouse.kind {
-        MouseEventKind::ScrollDown => move_selection(state, 3),
-        MouseEventKind::ScrollUp => move_selection(state, -3),
-        MouseEventKind::Down(MouseButton::Left) => {
-            let (x, y) = (mouse.column, mouse.row);
-            if let Some(kind) = hits.tab_at(x, y) {
-                return switch_tab(state, kind);
-            }
-            if let Some(col) = hits.header_column_at(x, y) {
-                return on_action(state, Action::SortBy(col));
-            }
-            if let Some(row) = hits.row_at(x, y)
-                && state.detail.is_none()
-                && let Some(t) = state.current_table_mut()
-            {
-                if t.selected == row {
-                    return open_detail(state);
-                }
-                t.selected = row.min(t.visible.len().saturating_sub(1));
-            }
-            Vec::new()
-        }
-        _ => Vec::new(),
+    let Some(t) = state.current_table_mut() else {
+        return Vec::new();
+    };
+    if t.selected == row {
+        return open_detail(state);
     }
+    t.selected = row.min(t.visible.len().saturating_sub(1));
+    Vec::new()
 }
 
 pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
@@ -981,21 +762,21 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
         }
         BackendEvent::ConsoleUrl { id, result } => {
-            if let Some(Popup::Console { id: shown, url, .. }) = &mut state.popup
-                && *shown == id
+            if let Some(Modal::Console(view)) = &mut state.modal
+                && view.id == id
             {
-                *url = match result {
+                view.url = match result {
                     Ok(u) => ConsoleUrl::Ready(u),
                     Err(e) => ConsoleUrl::Failed(e.to_string()),
                 };
             }
         }
         BackendEvent::Detail { id, result } => {
-            if let Some(Popup::Console { detail, .. }) = &mut state.popup
+            if let Some(Modal::Console(view)) = &mut state.modal
                 && let Ok(d) = &result
                 && d.id == id
             {
-                **detail = Some(d.clone());
+                *view.detail = Some(d.clone());
             }
             state.instance_detail = Some((id, result.map_err(|e| e.to_string())));
         }
@@ -1072,12 +853,12 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             Err(e) => {
                 // Keep the edited text so nothing the user typed is lost.
-                state.popup = Some(Popup::EditFailed {
+                state.modal = Some(Modal::EditFailed(EditFailed {
                     id,
                     name,
                     document,
                     error: e.to_string(),
-                });
+                }));
             }
         },
         BackendEvent::Changed(ids) => {

@@ -3,9 +3,9 @@
 //! so the mouse can be resolved without the views keeping state.
 
 mod detail;
+pub mod modal;
 pub mod monitor;
 mod overview;
-mod popup;
 mod table;
 
 use ratatui::Frame;
@@ -60,7 +60,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) -> LayoutFacts {
     }
     draw_status(frame, state, theme, status);
     draw_hints(frame, state, theme, hints);
-    popup::draw(frame, state, theme, area);
+    modal::draw(frame, state, theme, area);
     facts
 }
 
@@ -301,7 +301,7 @@ fn draw_hints(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
             Line::from(spans)
         }
         InputMode::Normal => {
-            let contexts = state.contexts();
+            let contexts = state.screen_contexts();
             let mut spans = Vec::new();
             for ctx in contexts.iter().rev() {
                 for b in state.keymap.in_context(*ctx).filter(|b| b.hint) {
