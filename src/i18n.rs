@@ -234,10 +234,8 @@ catalogue! {
     PromptSnapshot => "Name of the snapshot of “{name}”:", "云主机“{name}”的快照名称:";
     PromptRename => "New name for “{name}”:", "云主机“{name}”的新名称:";
     PromptMetadata => "Metadata for “{name}” (key=value, separated by commas or spaces):", "云主机“{name}”的元数据 (key=value, 逗号或空格分隔):";
-    PromptHint => "Enter: go on    Esc: cancel", "回车: 继续    Esc: 取消";
     PickFlavorTitle => "Resize “{name}” to", "将“{name}”调整为";
     PickFlavorHint => "j/k: choose    Enter: resize    Esc: cancel", "j/k: 选择    回车: 调整    Esc: 取消";
-    PromptEmpty => "nothing entered", "未输入内容";
 
     HelpTitle => "Keys", "快捷键";
     HelpContextGlobal => "Everywhere", "全局";

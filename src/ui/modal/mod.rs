@@ -5,7 +5,7 @@ mod confirm;
 mod console;
 mod edit_failed;
 pub mod form;
-mod help;
+pub mod help;
 mod picker;
 
 use ratatui::Frame;
