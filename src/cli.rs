@@ -78,6 +78,16 @@ pub enum Command {
         #[arg(short = 'o', long, value_enum, default_value = "table")]
         output: OutputFormat,
     },
+    /// Print the audit log: every change yun made, newest first.
+    Audit {
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value = "table")]
+        output: OutputFormat,
+        /// Print the successful changes as the commands they stand for, oldest first: a
+        /// script to repeat them elsewhere.
+        #[arg(long, conflicts_with = "output")]
+        as_script: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

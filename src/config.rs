@@ -35,6 +35,21 @@ pub struct Config {
     /// Seconds of history the monitor charts keep.
     pub monitor_window_secs: i64,
     pub flavors: Vec<FlavorConfig>,
+    pub audit: AuditConfig,
+}
+
+/// `[audit]`: the log of every change yun makes.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Refuse a change when the audit log cannot be written (else warn and go ahead).
+    pub required: bool,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self { required: true }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -62,6 +77,7 @@ impl Default for Config {
             monitor_interval_secs: 1.0,
             monitor_window_secs: 300,
             flavors: default_flavors(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -316,7 +332,7 @@ mod tests {
             .lines()
             .filter_map(|l| l.strip_prefix("# "))
             .filter(|r| {
-                r.starts_with("[[") || r.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
+                r.starts_with('[') || r.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
             })
             .collect::<Vec<_>>()
             .join("\n");

@@ -7,6 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod app;
+pub mod audit;
 pub mod backend;
 pub mod cli;
 pub mod config;

@@ -47,6 +47,23 @@ pub fn render(
     })
 }
 
+/// Plain rows (already text) in `output`: an aligned table or CSV. JSON is the caller's, from
+/// its own typed records.
+pub fn text_rows(header: &[String], rows: &[Vec<String>], output: OutputFormat) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| format::escape_controls(c).into_owned())
+                .collect()
+        })
+        .collect();
+    match output {
+        OutputFormat::Csv => csv(header, &rows),
+        _ => table(header, &rows),
+    }
+}
+
 fn cells<T>(items: &[T], cols: &[Column<T>], lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
     let header = cols
         .iter()

@@ -50,6 +50,9 @@ fn main() -> ExitCode {
     }
     terminal::install_panic_hook(logging::log_file(&paths.state_dir));
 
+    if let Some(Command::Audit { output, as_script }) = &cli.command {
+        return print_audit(&paths, *output, *as_script);
+    }
     let (config, config_error) = Config::load(&paths.config_dir);
     if let Some(e) = &config_error {
         tracing::warn!("{e}");
@@ -230,7 +233,14 @@ fn run_with<B: Backend>(
     let refresh = launch::refresh(&ctx.cli, &ctx.config);
     // While the console is on screen nothing may write to the terminal behind its back.
     let quiet = StderrRedirect::to_file(&ctx.libvirt_log());
-    let result = runtime.block_on(run::run(backend, state, theme, refresh, ctx.started));
+    let result = runtime.block_on(run::run(
+        backend,
+        state,
+        theme,
+        refresh,
+        ctx.started,
+        yun::audit::AuditLog::in_dir(&ctx.paths.state_dir, ctx.config.audit.required),
+    ));
     terminal::restore();
     drop(quiet);
     match result {
@@ -245,6 +255,31 @@ fn run_with<B: Backend>(
         }
         Err(e) => {
             eprintln!("yun: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `yun audit`: the log needs no connection, only the state directory.
+fn print_audit(paths: &Paths, output: yun::cli::OutputFormat, as_script: bool) -> ExitCode {
+    let path = paths.state_dir.join(yun::audit::FILE_NAME);
+    match yun::audit::read(&path) {
+        Ok((records, unreadable)) => {
+            if as_script {
+                print!("{}", yun::audit::as_script(&records));
+            } else {
+                print!("{}", yun::audit::render(&records, output));
+            }
+            if unreadable > 0 {
+                print_error(&format!(
+                    "yun: {unreadable} line(s) of {} could not be read and were left out",
+                    path.display()
+                ));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            print_error(&format!("yun: cannot read {}: {e}", path.display()));
             ExitCode::FAILURE
         }
     }

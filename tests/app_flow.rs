@@ -11,7 +11,7 @@ use yun::app::action::{Action, Effect};
 use yun::app::modal::Modal;
 use yun::app::state::{AppState, Level};
 use yun::app::update;
-use yun::backend::{Backend, BackendEvent, BackendRequest};
+use yun::backend::{Backend, BackendEvent, BackendRequest, Listed};
 use yun::i18n::Lang;
 use yun::model::{InstanceStatus, Listing, ResourceKind};
 
@@ -31,7 +31,7 @@ fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effe
                 BackendRequest::List { kind, generation } => BackendEvent::Listed {
                     kind,
                     generation,
-                    result: b.list(kind).await,
+                    result: b.list(kind).await.map(Listed::from),
                 },
                 BackendRequest::Detail { id } => {
                     let result = b.instance_detail(&id).await;
@@ -308,7 +308,7 @@ fn stale_listings_are_dropped_and_selection_survives_refresh() {
         BackendEvent::Listed {
             kind: ResourceKind::Instances,
             generation: 10,
-            result: Ok(fresh),
+            result: Ok(fresh.into()),
         },
     );
     // An older answer that arrives late must not overwrite the newer one.
@@ -317,7 +317,7 @@ fn stale_listings_are_dropped_and_selection_survives_refresh() {
         BackendEvent::Listed {
             kind: ResourceKind::Instances,
             generation: 3,
-            result: Ok(Listing::Instances(Vec::new())),
+            result: Ok(Listing::Instances(Vec::new()).into()),
         },
     );
     assert_eq!(state.data.instances.len(), 14);
@@ -553,9 +553,20 @@ fn rows_in_a_transitional_state_are_polled_fast_until_they_settle() {
 fn a_listing_note_reaches_the_status_line() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
+    let rows = demo
+        .runtime
+        .block_on(demo.backend.list(ResourceKind::Instances))
+        .unwrap();
     update::on_backend(
         &mut state,
-        BackendEvent::Note("2 row(s) could not be read".into()),
+        BackendEvent::Listed {
+            kind: ResourceKind::Instances,
+            generation: 10,
+            result: Ok(Listed {
+                listing: rows,
+                note: Some("2 row(s) could not be read".into()),
+            }),
+        },
     );
     let status = state.status.as_ref().unwrap();
     assert_eq!(status.level, Level::Warning);

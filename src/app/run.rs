@@ -80,9 +80,11 @@ pub async fn run<B: Backend>(
     theme: Theme,
     refresh: Duration,
     started: std::time::Instant,
+    audit: crate::audit::AuditLog,
 ) -> color_eyre::Result<Exit> {
     let (event_tx, mut backend_events) = mpsc::unbounded_channel();
-    let requests = worker::spawn(backend, event_tx);
+    let recorder = worker::Recorder::new(audit, state.target.clone());
+    let requests = worker::spawn(backend, event_tx, recorder);
 
     let stop = stop_signals()?;
     tokio::pin!(stop);

@@ -166,7 +166,9 @@ impl InstanceAction {
         }
         let s = &inst.status;
         match self {
-            Self::Start => matches!(s, S::Shutoff | S::Crashed | S::Error),
+            // A crashed domain is still active to libvirt ("already running"): it is forced
+            // off first.
+            Self::Start => matches!(s, S::Shutoff | S::Error),
             // A libvirt managed save shows as SUSPENDED, as Nova's libvirt suspend does.
             Self::Restore => matches!(s, S::Suspended),
             Self::Shutdown | Self::Reboot => matches!(s, S::Active),
@@ -213,6 +215,23 @@ impl InstanceAction {
             Self::Resize { .. } => "resize_prep",
             Self::ConfirmResize => "resize_confirming",
             Self::RevertResize => "resize_reverting",
+        }
+    }
+
+    /// What the user chose for this action (a name, a flavor, metadata), as the audit log
+    /// records it: the action's own fields, nothing for an action without any.
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(outer)) => match outer.into_iter().next() {
+                Some((_, serde_json::Value::Object(fields))) => fields,
+                Some((_, value)) => {
+                    let mut one = serde_json::Map::new();
+                    one.insert("value".into(), value);
+                    one
+                }
+                None => serde_json::Map::new(),
+            },
+            _ => serde_json::Map::new(),
         }
     }
 
@@ -293,6 +312,24 @@ impl InstanceAction {
     }
 }
 
+impl CommandStyle {
+    /// The command that edits and redefines an instance's document.
+    pub fn edit_command(&self, name: &str) -> String {
+        match self {
+            Self::Virsh { uri } => {
+                format!("virsh -c {} edit {}", shell_quote(uri), shell_quote(name))
+            }
+            Self::OpenStack { cloud } => {
+                format!(
+                    "openstack --os-cloud {} server set {}",
+                    shell_quote(cloud),
+                    shell_quote(name)
+                )
+            }
+        }
+    }
+}
+
 /// The command that attaches the serial console of a libvirt domain, as an argument list. The
 /// domain goes by its UUID: a name may start with `-` (an option to virsh) or hold spaces.
 pub fn virsh_console_argv(uri: &str, uuid: &str) -> Vec<String> {
@@ -346,6 +383,13 @@ mod tests {
     }
 
     #[test]
+    fn crashed_instance_is_forced_off_not_started() {
+        let i = inst(InstanceStatus::Crashed);
+        assert!(!InstanceAction::Start.allowed_for(&i));
+        assert!(InstanceAction::ForceOff.allowed_for(&i));
+    }
+
+    #[test]
     fn suspended_instance_is_restored_not_started() {
         let mut i = inst(InstanceStatus::Suspended);
         i.has_managed_save = true;
@@ -384,6 +428,18 @@ mod tests {
             shell_join(&argv),
             "virsh -c 'qemu+ssh://root@h/system?x=a b' console 1b4e28ba-2fa1-11d2"
         );
+    }
+
+    #[test]
+    fn audit_params_are_the_actions_own_fields() {
+        let rename = InstanceAction::Rename { name: "db".into() };
+        assert_eq!(
+            rename.params().get("name").and_then(|v| v.as_str()),
+            Some("db")
+        );
+        assert!(InstanceAction::Pause.params().is_empty());
+        let autostart = InstanceAction::SetAutostart(true).params();
+        assert_eq!(autostart.get("value"), Some(&serde_json::Value::Bool(true)));
     }
 
     #[test]

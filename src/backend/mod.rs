@@ -28,6 +28,24 @@ pub struct Capabilities {
     pub command_style: CommandStyle,
 }
 
+/// A whole listing as the app shows it: the rows and what the user should know about them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Listed {
+    pub listing: Listing,
+    /// Something the user should know about these rows (some could not be read and were
+    /// skipped), for the status line. Backends whose listings are all-or-nothing have none.
+    pub note: Option<String>,
+}
+
+impl From<Listing> for Listed {
+    fn from(listing: Listing) -> Self {
+        Self {
+            listing,
+            note: None,
+        }
+    }
+}
+
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
 pub enum BackendError {
     #[error("not supported: {0}")]
@@ -36,6 +54,9 @@ pub enum BackendError {
     NotFound(String),
     #[error("refused: the connection is read-only")]
     ReadOnly,
+    /// Refused by yun before anything was sent (the audit log cannot be written).
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("{0}")]
     Conflict(String),
     #[error("connection lost: {0}")]
@@ -89,20 +110,16 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Listing, BackendError>> + Send;
 
     /// Like [`Backend::list`], sending rows that are already in (a first page) to `partial`
-    /// before the whole listing is ready. Backends without pages just list.
+    /// before the whole listing is ready, and returning the listing with its own note (rows
+    /// skipped in this very listing): listings of different kinds overlap, so the note travels
+    /// with the rows it is about. Backends without pages or notes just list.
     fn list_progressive(
         &self,
         kind: ResourceKind,
         partial: tokio::sync::mpsc::UnboundedSender<Listing>,
-    ) -> impl Future<Output = Result<Listing, BackendError>> + Send {
+    ) -> impl Future<Output = Result<Listed, BackendError>> + Send {
         drop(partial);
-        self.list(kind)
-    }
-
-    /// Something the user should know about the listing just returned (rows skipped because
-    /// they could not be read). Backends whose listings are all-or-nothing have none.
-    fn listing_note(&self) -> Option<String> {
-        None
+        async move { self.list(kind).await.map(Listed::from) }
     }
 
     fn instance_detail(

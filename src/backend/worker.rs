@@ -7,12 +7,15 @@
 //! stale answer.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
 
 use tokio::sync::mpsc;
 
-use super::{Backend, BackendError, ConnectionState, InstanceAction};
-use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
+use super::{Backend, BackendError, ConnectionState, InstanceAction, Listed};
+use crate::audit::{AuditLog, Change};
+use crate::model::{HostInfo, InstanceDetail, ResourceKind, StatsSample};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendRequest {
@@ -52,10 +55,12 @@ pub enum BackendRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendEvent {
     HostInfo(Result<HostInfo, BackendError>),
+    /// A listing of `kind`: a first page while the rest loads (without a note), then the whole
+    /// listing with its own note for the status line.
     Listed {
         kind: ResourceKind,
         generation: u64,
-        result: Result<Listing, BackendError>,
+        result: Result<Listed, BackendError>,
     },
     Detail {
         id: String,
@@ -84,8 +89,9 @@ pub enum BackendEvent {
     },
     /// Lifecycle events: these instances changed state.
     Changed(Vec<String>),
-    /// A warning about a listing, for the status line.
-    Note(String),
+    /// Something the user should know that is not the answer to a request (the audit log could
+    /// not be written), for the status line.
+    Warning(String),
     ScopeSwitched(Result<HostInfo, BackendError>),
     /// A monitor sample and the monotonic time it was taken.
     Stats {
@@ -95,16 +101,91 @@ pub enum BackendEvent {
     Connection(ConnectionState),
 }
 
+/// Where the worker records the changes it makes: the audit log and the connection's label
+/// (`qemu:///system`, `cloud/region/project`), which follows region and project switches.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    log: AuditLog,
+    connection: Arc<Mutex<String>>,
+}
+
+impl Recorder {
+    pub fn new(log: AuditLog, connection: String) -> Self {
+        Self {
+            log,
+            connection: Arc::new(Mutex::new(connection)),
+        }
+    }
+
+    fn connection(&self) -> String {
+        self.connection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn follow(&self, host: &HostInfo) {
+        if !host.target.is_empty() {
+            *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = host.target.clone();
+        }
+    }
+}
+
 /// Start the worker for `backend`. Requests go in through the returned sender; results come out
 /// through `events`. The worker stops when the request sender is dropped.
 pub fn spawn<B: Backend>(
     backend: Arc<B>,
     events: mpsc::UnboundedSender<BackendEvent>,
+    recorder: Recorder,
 ) -> mpsc::UnboundedSender<BackendRequest> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(forward_changes(Arc::clone(&backend), events.clone()));
-    tokio::spawn(run(backend, rx, events));
+    tokio::spawn(run(backend, rx, events, recorder));
     tx
+}
+
+/// The one path every change takes: refused when it could not be recorded (unless the audit
+/// log is optional, then a warning), run, and recorded with its result and duration. A
+/// read-only connection changes nothing, so its refusals are not recorded.
+async fn mutate<B: Backend, F>(
+    backend: &B,
+    recorder: &Recorder,
+    change: Change,
+    events: &mpsc::UnboundedSender<BackendEvent>,
+    op: F,
+) -> Result<(), BackendError>
+where
+    F: Future<Output = Result<(), BackendError>>,
+{
+    if backend.capabilities().readonly {
+        return op.await;
+    }
+    if let Err(e) = recorder.log.ready() {
+        if recorder.log.required() {
+            return Err(BackendError::Refused(format!(
+                "{e}; nothing was changed (with `required = false` under [audit] in \
+                 config.toml changes go ahead unrecorded)"
+            )));
+        }
+        let _ = events.send(BackendEvent::Warning(format!(
+            "{e}; the change goes ahead unrecorded"
+        )));
+    }
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let result = op.await;
+    let record = change.record(
+        &recorder.connection(),
+        started,
+        clock.elapsed(),
+        result.as_ref().map(|_| ()).map_err(ToString::to_string),
+    );
+    if let Err(e) = recorder.log.append(&record) {
+        let _ = events.send(BackendEvent::Warning(format!(
+            "{e}; the change was made but not recorded"
+        )));
+    }
+    result
 }
 
 async fn forward_changes<B: Backend>(backend: Arc<B>, events: mpsc::UnboundedSender<BackendEvent>) {
@@ -126,6 +207,7 @@ async fn run<B: Backend>(
     backend: Arc<B>,
     mut requests: mpsc::UnboundedReceiver<BackendRequest>,
     events: mpsc::UnboundedSender<BackendEvent>,
+    recorder: Recorder,
 ) {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     // Kinds being listed now, and the generation of a listing queued behind each one.
@@ -153,21 +235,21 @@ async fn run<B: Backend>(
                     }
                     stats_in_flight = true;
                 }
-                start(&backend, request, &events, &done_tx);
+                start(&backend, request, &events, &done_tx, &recorder);
             }
             Some(done) = done_rx.recv() => {
                 if let Done::Stats = done {
                     stats_in_flight = false;
                     if let Some(focus) = stats_queued.take() {
                         stats_in_flight = true;
-                        start(&backend, BackendRequest::SampleStats { focus }, &events, &done_tx);
+                        start(&backend, BackendRequest::SampleStats { focus }, &events, &done_tx, &recorder);
                     }
                 }
                 if let Done::Listing(kind) = done
                     && let Some(Some(generation)) = in_flight.remove(&kind)
                 {
                     in_flight.insert(kind, None);
-                    start(&backend, BackendRequest::List { kind, generation }, &events, &done_tx);
+                    start(&backend, BackendRequest::List { kind, generation }, &events, &done_tx, &recorder);
                 }
                 let state = backend.connection_state().await;
                 if state != last_connection {
@@ -186,12 +268,14 @@ fn start<B: Backend>(
     request: BackendRequest,
     events: &mpsc::UnboundedSender<BackendEvent>,
     done: &mpsc::UnboundedSender<Done>,
+    recorder: &Recorder,
 ) {
     let backend = Arc::clone(backend);
     let events = events.clone();
     let done = done.clone();
+    let recorder = recorder.clone();
     tokio::spawn(async move {
-        let (event, finished) = execute(&*backend, request, &events).await;
+        let (event, finished) = execute(&*backend, request, &events, &recorder).await;
         // The app may have quit; nothing to report to then.
         let _ = events.send(event);
         let _ = done.send(finished);
@@ -202,12 +286,16 @@ async fn execute<B: Backend>(
     backend: &B,
     request: BackendRequest,
     events: &mpsc::UnboundedSender<BackendEvent>,
+    recorder: &Recorder,
 ) -> (BackendEvent, Done) {
     match request {
-        BackendRequest::HostInfo => (
-            BackendEvent::HostInfo(backend.host_info().await),
-            Done::Other,
-        ),
+        BackendRequest::HostInfo => {
+            let result = backend.host_info().await;
+            if let Ok(host) = &result {
+                recorder.follow(host);
+            }
+            (BackendEvent::HostInfo(result), Done::Other)
+        }
         BackendRequest::List { kind, generation } => {
             let (partial_tx, mut partial_rx) = mpsc::unbounded_channel();
             let listing = backend.list_progressive(kind, partial_tx);
@@ -222,16 +310,11 @@ async fn execute<B: Backend>(
                         let _ = events.send(BackendEvent::Listed {
                             kind,
                             generation,
-                            result: Ok(partial),
+                            result: Ok(Listed::from(partial)),
                         });
                     }
                 }
             };
-            if result.is_ok()
-                && let Some(note) = backend.listing_note()
-            {
-                let _ = events.send(BackendEvent::Note(note));
-            }
             (
                 BackendEvent::Listed {
                     kind,
@@ -251,7 +334,23 @@ async fn execute<B: Backend>(
         }
         BackendRequest::Perform { id, name, action } => {
             tracing::info!(instance = %name, action = action.id(), "performing action");
-            let result = backend.perform(&id, &action).await;
+            let change = Change {
+                kind: "instance".into(),
+                id: id.clone(),
+                name: name.clone(),
+                action: action.id().into(),
+                params: action.params(),
+                command: action.equivalent_command(&backend.capabilities().command_style, &name),
+                batch: None,
+            };
+            let result = mutate(
+                backend,
+                recorder,
+                change,
+                events,
+                backend.perform(&id, &action),
+            )
+            .await;
             match &result {
                 Ok(()) => tracing::info!(instance = %name, action = action.id(), "action done"),
                 Err(e) => {
@@ -275,17 +374,42 @@ async fn execute<B: Backend>(
                 Done::Other,
             )
         }
-        BackendRequest::SwitchScope(change) => (
-            BackendEvent::ScopeSwitched(backend.switch_scope(change).await),
-            Done::Other,
-        ),
+        BackendRequest::SwitchScope(change) => {
+            let result = backend.switch_scope(change).await;
+            if let Ok(host) = &result {
+                recorder.follow(host);
+            }
+            (BackendEvent::ScopeSwitched(result), Done::Other)
+        }
         BackendRequest::SampleStats { focus } => {
             let result = backend.sample_stats(focus).await;
             let taken_at = std::time::Instant::now();
             (BackendEvent::Stats { taken_at, result }, Done::Stats)
         }
         BackendRequest::Redefine { id, name, document } => {
-            let result = backend.redefine(&id, &document).await;
+            let mut params = serde_json::Map::new();
+            // The document itself can hold VNC and SPICE passwords: only its digest is kept.
+            params.insert(
+                "document".into(),
+                crate::audit::user_data_summary(document.as_bytes(), None),
+            );
+            let change = Change {
+                kind: "instance".into(),
+                id: id.clone(),
+                name: name.clone(),
+                action: "edit".into(),
+                params,
+                command: backend.capabilities().command_style.edit_command(&name),
+                batch: None,
+            };
+            let result = mutate(
+                backend,
+                recorder,
+                change,
+                events,
+                backend.redefine(&id, &document),
+            )
+            .await;
             (
                 BackendEvent::Redefined {
                     id,

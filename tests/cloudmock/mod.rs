@@ -1,7 +1,11 @@
 //! A mock OpenStack cloud (wiremock) built from the official API samples in
 //! `tests/fixtures/openstack/`: Keystone with a catalog pointing at the mock itself, the version
-//! documents, paginated lists and a few sample resource sets. Shared by the backend and render tests.
+//! documents, paginated lists and a few sample resource sets. Shared by the backend and render
+//! tests. Tests that change the cloud use [`stateful::stateful_cloud`], which holds what it
+//! lists in memory and records every request.
 #![allow(dead_code)]
+
+pub mod stateful;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -7,7 +7,9 @@ use crate::app::action::{Effect, action_title};
 use crate::app::modal::ConsoleUrl;
 use crate::app::modal::{EditFailed, Modal};
 use crate::app::state::{AppState, Level};
-use crate::backend::{BackendError, BackendEvent, BackendRequest, ConnectionState, InstanceAction};
+use crate::backend::{
+    BackendError, BackendEvent, BackendRequest, ConnectionState, InstanceAction, Listed,
+};
 use crate::i18n::{Msg, tab_title};
 use crate::model::ResourceKind;
 
@@ -27,11 +29,17 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             state.applied.insert(kind, generation);
             match result {
-                Ok(listing) => {
+                Ok(Listed { listing, note }) => {
+                    // The note is about these very rows (skipped ones), so a listing of another
+                    // kind never reports this one's count.
+                    let noted = note.is_some();
+                    if let Some(note) = note {
+                        state.set_status(Level::Warning, note);
+                    }
                     let changed = state.apply_listing(listing);
                     if kind == ResourceKind::Instances && !state.tasks.is_empty() {
                         settle_tasks(state);
-                    } else if !changed {
+                    } else if !changed && !noted {
                         state.screen_changed = false;
                     }
                 }
@@ -148,6 +156,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                 }));
             }
         },
+        BackendEvent::Warning(text) => state.set_status(Level::Warning, text),
         BackendEvent::Changed(ids) => {
             state.screen_changed = false;
             let visible = matches!(state.tab, ResourceKind::Instances | ResourceKind::Overview);
@@ -167,7 +176,6 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
             return effects;
         }
-        BackendEvent::Note(note) => state.set_status(Level::Warning, note),
         BackendEvent::ScopeSwitched(result) => match result {
             Ok(host) => {
                 match state.pending_scope.take() {

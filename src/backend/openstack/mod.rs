@@ -26,12 +26,13 @@ mod stats;
 pub mod volume;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::backend::{
-    Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction, ScopeChange,
+    Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction, Listed,
+    ScopeChange,
 };
 use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
@@ -114,7 +115,6 @@ pub struct OpenStackBackend {
     all_projects: AtomicBool,
     /// The next instance listing also fetches a small first page, shown while the rest loads.
     first_page_pending: AtomicBool,
-    skipped: AtomicUsize,
     failures: AtomicU32,
     last_error: RwLock<String>,
 }
@@ -168,7 +168,6 @@ impl OpenStackBackend {
             region: RwLock::new(region),
             all_projects: AtomicBool::new(opts.all_projects),
             first_page_pending: AtomicBool::new(true),
-            skipped: AtomicUsize::new(0),
             failures: AtomicU32::new(0),
             last_error: RwLock::new(String::new()),
         })
@@ -178,11 +177,6 @@ impl OpenStackBackend {
     /// machine: the header should warn.
     pub fn insecure(&self) -> bool {
         self.session.insecure()
-    }
-
-    /// Rows dropped from the last listing because they did not decode.
-    pub fn skipped_rows(&self) -> usize {
-        self.skipped.load(Ordering::Relaxed)
     }
 
     /// Count transport failures for [`Backend::connection_state`].
@@ -221,24 +215,14 @@ impl Backend for OpenStackBackend {
     }
 
     async fn list(&self, kind: ResourceKind) -> Result<Listing, BackendError> {
-        let r = self.list_inner(kind).await;
-        self.track(r)
-    }
-
-    fn listing_note(&self) -> Option<String> {
-        match self.skipped_rows() {
-            0 => None,
-            n => Some(format!(
-                "{n} row(s) could not be read and were skipped; the log has the details"
-            )),
-        }
+        self.list_noted(kind).await.map(|l| l.listing)
     }
 
     async fn list_progressive(
         &self,
         kind: ResourceKind,
         partial: tokio::sync::mpsc::UnboundedSender<Listing>,
-    ) -> Result<Listing, BackendError> {
+    ) -> Result<Listed, BackendError> {
         self.list_with_first_page(kind, partial).await
     }
 
