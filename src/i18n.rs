@@ -261,6 +261,7 @@ catalogue! {
     FormRequired => "required", "必填";
     FormNotANumber => "not a number", "不是数字";
     FormNoChoice => "nothing matches", "没有匹配项";
+    FormNoSuchFile => "no such file", "文件不存在";
     FormMetadataBad => "not key=value: “{piece}”", "不是 key=value 格式: “{piece}”";
     FormHint => "{next}: next field    {submit}: next / submit    {cancel}: cancel", "{next}: 下一项    {submit}: 下一项 / 提交    {cancel}: 取消";
     KeyCancel => "cancel", "取消";

@@ -633,6 +633,19 @@ pub fn not_empty(value: &Value, lang: Lang) -> Result<(), String> {
     }
 }
 
+/// A validator for a path field: the file must exist and be a regular file. (Forms run this
+/// on each key, so it reads only the file's metadata.)
+pub fn existing_file(value: &Value, lang: Lang) -> Result<(), String> {
+    let path = value.as_text().trim();
+    if path.is_empty() {
+        return Err(Msg::FormRequired.text(lang).to_string());
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        _ => Err(Msg::FormNoSuchFile.text(lang).to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -816,6 +829,21 @@ mod tests {
             form.fields[4].error.as_deref(),
             Some("not on the archive pool")
         );
+    }
+
+    #[test]
+    fn a_path_must_name_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("seed.iso");
+        std::fs::write(&file, b"x").unwrap();
+        let check = |p: &str| existing_file(&Value::Path(p.into()), Lang::En);
+        assert_eq!(check(file.to_str().unwrap()), Ok(()));
+        assert_eq!(
+            check(dir.path().to_str().unwrap()),
+            Err("no such file".into())
+        );
+        assert_eq!(check("/nonexistent/x"), Err("no such file".into()));
+        assert_eq!(check(" "), Err("required".into()));
     }
 
     #[test]
