@@ -96,6 +96,27 @@ impl FormValues {
         }
     }
 
+    /// A number field read as a size: its amount times its unit (`B`, `KiB`, `MiB`, `GiB`,
+    /// `TiB`, or `KB`…`TB` in powers of ten); `None` when it is not a size.
+    pub fn bytes(&self, key: &str) -> Option<u64> {
+        let (amount, unit) = self.number(key)?;
+        let scale: f64 = match unit {
+            "B" | "" => 1.0,
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            "GiB" => 1024.0 * 1024.0 * 1024.0,
+            "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+            "KB" => 1e3,
+            "MB" => 1e6,
+            "GB" => 1e9,
+            "TB" => 1e12,
+            _ => return None,
+        };
+        let bytes = (amount * scale).round();
+        // Negative or beyond u64 is not a size (`as` would saturate silently).
+        (0.0..1.8e19).contains(&bytes).then_some(bytes as u64)
+    }
+
     pub fn choice(&self, key: &str) -> Option<&str> {
         match self.get(key)? {
             Value::Choice(c) => c.as_deref(),
@@ -829,6 +850,27 @@ mod tests {
             form.fields[4].error.as_deref(),
             Some("not on the archive pool")
         );
+    }
+
+    #[test]
+    fn a_number_with_a_unit_reads_as_bytes() {
+        let v = |text: &str, unit: &str| {
+            FormValues(vec![(
+                "size",
+                Value::Number {
+                    amount: text.parse().ok(),
+                    text: text.into(),
+                    unit: unit.into(),
+                },
+            )])
+            .bytes("size")
+        };
+        assert_eq!(v("1.5", "GiB"), Some(1_610_612_736));
+        assert_eq!(v("20", "MiB"), Some(20 * 1024 * 1024));
+        assert_eq!(v("2", "GB"), Some(2_000_000_000));
+        assert_eq!(v("-1", "GiB"), None);
+        assert_eq!(v("1", "parsecs"), None);
+        assert_eq!(v("x", "GiB"), None);
     }
 
     #[test]
