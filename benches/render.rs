@@ -61,13 +61,13 @@ fn bench(c: &mut Criterion) {
     let theme = Theme::default_theme();
     let mut group = c.benchmark_group("instances_10k");
 
-    let mut s = state(10_000);
+    let s = state(10_000);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
     group.bench_function("draw_frame_160x48", |b| {
         b.iter(|| {
             terminal
                 .draw(|f| {
-                    yun::ui::draw(f, &mut s, &theme);
+                    yun::ui::draw(f, &s, &theme);
                 })
                 .map(|_| ())
                 .unwrap();
@@ -83,7 +83,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             terminal
                 .draw(|f| {
-                    yun::ui::draw(f, &mut s, &theme);
+                    yun::ui::draw(f, &s, &theme);
                 })
                 .map(|_| ())
                 .unwrap();

@@ -163,6 +163,34 @@ fn live_columns_sort_by_cpu_and_the_monitor_pane_opens() {
     });
 }
 
+#[test]
+fn the_snapshot_form_refuses_an_empty_name_then_takes_the_snapshot() {
+    let t = start_console("form", &[]);
+    t.type_text("/web-01");
+    t.wait_until("the web-01 row alone", |s| {
+        block_title(s).contains("Instances (1/14)")
+    });
+    t.keys(&["Enter", "S"]);
+    t.wait_until("the form with its name and the equivalent command", |s| {
+        s.contains("Create snapshot")
+            && s.contains("Snapshot name  web-01-snapshot")
+            && s.contains("--name web-01-snapshot web-01")
+    });
+    // Emptied, the name is refused beside the field and the form stays.
+    t.keys(&["C-u", "Enter"]);
+    t.wait_until("the error beside the empty name", |s| {
+        s.contains("✗ required") && s.contains("Create snapshot")
+    });
+    t.type_text("nightly");
+    t.wait_until("the error gone and the command updated", |s| {
+        !s.contains("✗ required") && s.contains("--name nightly")
+    });
+    t.keys(&["Enter"]);
+    t.wait_until("the snapshot taken and the form closed", |s| {
+        s.contains("Create snapshot web-01: done") && !s.contains("Snapshot name")
+    });
+}
+
 fn assert_terminal_restored(t: &Tmux, pid: u32, status: u8) {
     t.assert_restored(pid, status);
 }

@@ -103,7 +103,7 @@ fn cases(demo: &Demo, theme: &Theme, lang: Lang, only: Option<&[&str]>) {
             delete_volumes: false,
         }),
     );
-    update::on_key(&mut state, key('v'));
+    yun::app::input::on_key(&mut state, key('v'));
     snap("confirm_delete_100x30", render(&mut state, theme, 100, 30));
 
     let mut state = demo.state(lang);
@@ -113,7 +113,7 @@ fn cases(demo: &Demo, theme: &Theme, lang: Lang, only: Option<&[&str]>) {
     let mut state = demo.state(lang);
     update::on_action(&mut state, Action::StartFilter);
     for c in "web".chars() {
-        update::on_key(&mut state, key(c));
+        yun::app::input::on_key(&mut state, key(c));
     }
     snap("filter_web_100x24", render(&mut state, theme, 100, 24));
 

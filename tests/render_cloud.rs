@@ -283,7 +283,7 @@ async fn every_cloud_view_in_both_languages() {
             }),
         );
         assert!(
-            state.popup.is_some(),
+            state.modal.is_some(),
             "{:?}",
             state.status.as_ref().map(|s| s.text.clone())
         );

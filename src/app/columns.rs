@@ -4,7 +4,8 @@
 use crate::format;
 use crate::i18n::{self, Lang, Msg};
 use crate::model::{
-    Flavor, FloatingIp, Image, Instance, InstanceStatus, Network, Port, SecurityGroup, Volume,
+    Flavor, FloatingIp, Image, Instance, InstanceStatus, Network, Port, ResourceKind,
+    SecurityGroup, Volume,
 };
 
 /// A cell's semantic colour, resolved against the theme when drawn.
@@ -590,4 +591,43 @@ pub fn ports() -> Vec<Column<Port>> {
         Column::text(Msg::ColDevice, |p: &Port, _| opt(p.device.as_ref())).max(30),
         Column::text(Msg::ColStatus, |p: &Port, _| opt(p.status.as_ref())).max(8),
     ]
+}
+
+/// Titles of the live columns the Instances table gains with `%`, after its own.
+pub const LIVE_TITLES: [Msg; 2] = [Msg::MonCpu, Msg::MonMemory];
+
+/// Column titles of a tab's table (empty for Overview).
+pub fn column_titles(kind: ResourceKind, caps: &crate::backend::Capabilities) -> Vec<Msg> {
+    fn titles<T>(cols: &[Column<T>]) -> Vec<Msg> {
+        cols.iter().map(|c| c.title).collect()
+    }
+    match kind {
+        ResourceKind::Overview => Vec::new(),
+        ResourceKind::Instances => titles(&instances(caps.columns(kind))),
+        ResourceKind::Flavors => titles(&flavors(caps.columns(kind))),
+        ResourceKind::Images => titles(&images(caps.columns(kind))),
+        ResourceKind::Volumes => titles(&volumes(caps.columns(kind))),
+        ResourceKind::Networks => titles(&networks(caps.columns(kind))),
+        ResourceKind::SecurityGroups => titles(&security_groups()),
+        ResourceKind::FloatingIps => titles(&floating_ips()),
+        ResourceKind::Ports => titles(&ports()),
+    }
+}
+
+/// The widest each column of a tab's table grows, in display columns.
+pub fn column_max_widths(kind: ResourceKind, caps: &crate::backend::Capabilities) -> Vec<usize> {
+    fn widths<T>(cols: &[Column<T>]) -> Vec<usize> {
+        cols.iter().map(|c| c.max_width).collect()
+    }
+    match kind {
+        ResourceKind::Overview => Vec::new(),
+        ResourceKind::Instances => widths(&instances(caps.columns(kind))),
+        ResourceKind::Flavors => widths(&flavors(caps.columns(kind))),
+        ResourceKind::Images => widths(&images(caps.columns(kind))),
+        ResourceKind::Volumes => widths(&volumes(caps.columns(kind))),
+        ResourceKind::Networks => widths(&networks(caps.columns(kind))),
+        ResourceKind::SecurityGroups => widths(&security_groups()),
+        ResourceKind::FloatingIps => widths(&floating_ips()),
+        ResourceKind::Ports => widths(&ports()),
+    }
 }

@@ -8,8 +8,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::action::Action;
-use crate::app::state::PromptKind;
+use crate::app::action::{Action, LineAction, ModalAction, PromptKind};
 use crate::backend::{Capabilities, InstanceAction};
 use crate::i18n::Msg;
 
@@ -23,16 +22,69 @@ pub enum Context {
     Instances,
     /// A detail view.
     Detail,
+    /// Any dialog.
+    Modal,
+    /// The `?` help.
+    Help,
+    /// A confirmation dialog.
+    Confirm,
+    /// The console view of an instance.
+    Console,
+    /// The dialog after a redefinition the backend refused.
+    EditFailed,
+    /// A list to pick from (the flavors of a resize).
+    Picker,
+    /// A form.
+    Form,
+    /// A form field that chooses: select, multi-select, toggle, the unit of a number.
+    FormChoice,
+    /// The filter line.
+    Filter,
+    /// The `:` line.
+    CommandLine,
 }
 
 impl Context {
+    /// Every context, in the order help lists them.
+    pub const ALL: [Context; 14] = [
+        Self::Global,
+        Self::Table,
+        Self::Detail,
+        Self::Instances,
+        Self::Filter,
+        Self::CommandLine,
+        Self::Modal,
+        Self::Help,
+        Self::Confirm,
+        Self::Console,
+        Self::EditFailed,
+        Self::Picker,
+        Self::Form,
+        Self::FormChoice,
+    ];
+
     pub fn title(self) -> Msg {
         match self {
             Self::Global => Msg::HelpContextGlobal,
             Self::Table => Msg::HelpContextTable,
             Self::Instances => Msg::HelpContextInstances,
             Self::Detail => Msg::HelpContextDetail,
+            Self::Modal => Msg::HelpContextModal,
+            Self::Help => Msg::HelpContextHelp,
+            Self::Confirm => Msg::HelpContextConfirm,
+            Self::Console => Msg::HelpContextConsole,
+            Self::EditFailed => Msg::HelpContextEditFailed,
+            Self::Picker => Msg::HelpContextPicker,
+            Self::Form => Msg::HelpContextForm,
+            Self::FormChoice => Msg::HelpContextFormChoice,
+            Self::Filter => Msg::HelpContextFilter,
+            Self::CommandLine => Msg::HelpContextCommandLine,
         }
+    }
+
+    /// Whether keys no binding takes are typed into a text field here.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Self::Form | Self::Filter | Self::CommandLine)
     }
 }
 
@@ -406,7 +458,7 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             &[k('t')],
             Action::RevealConsoleToken,
             Msg::KeyRevealToken,
-            Instances,
+            Context::Console,
         )
         .needs(Needs::ConsoleUrl),
         bind(
@@ -547,6 +599,221 @@ pub(super) fn default_bindings() -> Vec<Binding> {
         )
         .mutating()
         .hinted(),
+    ]
+    .into_iter()
+    .chain(dialog_bindings())
+    .collect()
+}
+
+/// Keys of the dialogs, the form and the filter and `:` lines. Keys none of them takes are
+/// typed into the text field with the focus.
+fn dialog_bindings() -> Vec<Binding> {
+    use Context::{
+        CommandLine, Confirm, Console, EditFailed, Filter, Form, FormChoice, Help, Modal, Picker,
+    };
+    use KeyCode as K;
+    use ModalAction as M;
+    let k = Key::ch;
+    let p = Key::plain;
+    let modal = Action::Modal;
+    vec![
+        bind(
+            "modal.cancel",
+            &[p(K::Esc)],
+            modal(M::Cancel),
+            Msg::KeyCancel,
+            Modal,
+        ),
+        bind(
+            "modal.interrupt",
+            &[Key::ctrl('c')],
+            Action::Quit,
+            Msg::KeyQuit,
+            Modal,
+        ),
+        bind(
+            "help.down",
+            &[k('j'), p(K::Down)],
+            modal(M::Down),
+            Msg::KeyDown,
+            Help,
+        ),
+        bind(
+            "help.up",
+            &[k('k'), p(K::Up)],
+            modal(M::Up),
+            Msg::KeyUp,
+            Help,
+        ),
+        bind(
+            "help.close",
+            &[k('q'), k('?'), p(K::Enter)],
+            modal(M::Cancel),
+            Msg::KeyClose,
+            Help,
+        ),
+        bind(
+            "confirm.yes",
+            &[k('y'), k('Y'), p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyConfirm,
+            Confirm,
+        ),
+        bind(
+            "confirm.no",
+            &[k('n'), k('N'), k('q')],
+            modal(M::Cancel),
+            Msg::KeyCancel,
+            Confirm,
+        ),
+        bind(
+            "confirm.volumes",
+            &[k('v'), k('V')],
+            modal(M::Toggle),
+            Msg::KeyDeleteVolumes,
+            Confirm,
+        ),
+        bind(
+            "console.attach",
+            &[p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyAttachSerial,
+            Console,
+        ),
+        bind(
+            "console.close",
+            &[k('q'), k('c')],
+            modal(M::Cancel),
+            Msg::KeyClose,
+            Console,
+        ),
+        bind(
+            "edit_failed.edit",
+            &[k('e'), p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyEditAgain,
+            EditFailed,
+        ),
+        bind(
+            "edit_failed.discard",
+            &[k('q')],
+            modal(M::Cancel),
+            Msg::KeyDiscard,
+            EditFailed,
+        ),
+        bind(
+            "picker.down",
+            &[k('j'), p(K::Down)],
+            modal(M::Down),
+            Msg::KeyDown,
+            Picker,
+        ),
+        bind(
+            "picker.up",
+            &[k('k'), p(K::Up)],
+            modal(M::Up),
+            Msg::KeyUp,
+            Picker,
+        ),
+        bind(
+            "picker.choose",
+            &[p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyChoose,
+            Picker,
+        ),
+        bind(
+            "picker.close",
+            &[k('q')],
+            modal(M::Cancel),
+            Msg::KeyCancel,
+            Picker,
+        ),
+        bind(
+            "form.next",
+            &[p(K::Tab)],
+            modal(M::Next),
+            Msg::KeyFormNext,
+            Form,
+        ),
+        bind(
+            "form.prev",
+            &[p(K::BackTab)],
+            modal(M::Prev),
+            Msg::KeyFormPrev,
+            Form,
+        ),
+        bind(
+            "form.submit",
+            &[p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyFormSubmit,
+            Form,
+        ),
+        bind(
+            "form.choice_down",
+            &[p(K::Down)],
+            modal(M::Down),
+            Msg::KeyFormChoiceDown,
+            FormChoice,
+        ),
+        bind(
+            "form.choice_up",
+            &[p(K::Up)],
+            modal(M::Up),
+            Msg::KeyFormChoiceUp,
+            FormChoice,
+        ),
+        bind(
+            "form.toggle",
+            &[p(K::Char(' '))],
+            modal(M::Toggle),
+            Msg::KeyFormToggle,
+            FormChoice,
+        ),
+        bind(
+            "filter.done",
+            &[p(K::Enter)],
+            Action::Line(LineAction::Submit),
+            Msg::KeyFilterDone,
+            Filter,
+        ),
+        bind(
+            "filter.clear",
+            &[p(K::Esc)],
+            Action::Line(LineAction::Cancel),
+            Msg::KeyFilterClear,
+            Filter,
+        ),
+        bind(
+            "filter.down",
+            &[p(K::Down)],
+            Action::Down,
+            Msg::KeyDown,
+            Filter,
+        ),
+        bind("filter.up", &[p(K::Up)], Action::Up, Msg::KeyUp, Filter),
+        bind(
+            "line.complete",
+            &[p(K::Tab)],
+            Action::Line(LineAction::Complete),
+            Msg::KeyComplete,
+            CommandLine,
+        ),
+        bind(
+            "line.run",
+            &[p(K::Enter)],
+            Action::Line(LineAction::Submit),
+            Msg::KeyRunCommand,
+            CommandLine,
+        ),
+        bind(
+            "line.cancel",
+            &[p(K::Esc)],
+            Action::Line(LineAction::Cancel),
+            Msg::KeyCancel,
+            CommandLine,
+        ),
     ]
 }
 

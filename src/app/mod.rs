@@ -2,7 +2,12 @@
 
 pub mod action;
 pub mod columns;
+pub mod commands;
+pub mod input;
 pub mod keymap;
+pub mod layout;
+pub mod metadata;
+pub mod modal;
 pub mod run;
 pub mod state;
 pub mod table;

@@ -8,9 +8,11 @@ use tui_input::Input;
 
 use crate::app::columns;
 use crate::app::keymap::{Context, Keymap};
+use crate::app::layout::LayoutFacts;
+use crate::app::modal::Modal;
 use crate::app::table::TableView;
 use crate::backend::{
-    Capabilities, ConnectionId, ConnectionState, CreateSpec, InstanceAction, TaskKey,
+    Capabilities, ConnectionId, ConnectionState, CreateSpec, InstanceAction, ScopeChange, TaskKey,
 };
 use crate::i18n::{Lang, Msg};
 use crate::model::{
@@ -62,87 +64,6 @@ pub struct RunningTask {
     pub call_done: bool,
     /// Status text when the action started, to notice the change.
     pub from_status: String,
-}
-
-/// The browser console URL of the console view.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConsoleUrl {
-    /// The backend has none to ask for (it lists its graphics in the detail).
-    NotAsked,
-    Loading,
-    Ready(String),
-    /// Not available, with the reason (read-only mode, the backend's answer).
-    Failed(String),
-}
-
-/// The URL with its access token (`token=…`, else the whole query) replaced by `••••••`.
-pub fn mask_console_token(url: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else {
-        return url.to_string();
-    };
-    let mut masked = false;
-    let parts: Vec<String> = query
-        .split('&')
-        .map(|p| match p.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("token") || k.ends_with("token") => {
-                masked = true;
-                format!("{k}=••••••")
-            }
-            _ => p.to_string(),
-        })
-        .collect();
-    if masked {
-        format!("{base}?{}", parts.join("&"))
-    } else {
-        format!("{base}?••••••")
-    }
-}
-
-#[derive(Clone, Debug)]
-pub enum Popup {
-    Help {
-        scroll: u16,
-    },
-    Confirm {
-        id: String,
-        name: String,
-        action: InstanceAction,
-    },
-    Console {
-        id: String,
-        name: String,
-        detail: Box<Option<InstanceDetail>>,
-        /// The browser console URL (noVNC), asked for when the view opens.
-        url: ConsoleUrl,
-        /// The URL's access token is shown (masked until the user asks).
-        revealed: bool,
-    },
-    EditFailed {
-        id: String,
-        name: String,
-        document: String,
-        error: String,
-    },
-    /// A one-line text answer for an action: snapshot name, new name, metadata.
-    Prompt {
-        id: String,
-        name: String,
-        kind: PromptKind,
-        input: Input,
-    },
-    /// Choose the flavor to resize to (升级).
-    PickFlavor {
-        id: String,
-        name: String,
-        selected: usize,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PromptKind {
-    Snapshot,
-    Rename,
-    Metadata,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,7 +120,7 @@ pub struct AppState {
     pub stale: Vec<ResourceKind>,
     pub detail: Option<DetailView>,
     pub instance_detail: Option<(String, Result<InstanceDetail, String>)>,
-    pub popup: Option<Popup>,
+    pub modal: Option<Modal>,
     pub input_mode: InputMode,
     pub filter_input: Input,
     pub command_input: Input,
@@ -208,8 +129,8 @@ pub struct AppState {
     pub tasks: HashMap<TaskKey, RunningTask>,
     pub status: Option<StatusMessage>,
     pub spinner: usize,
-    /// Rows visible in the table body at the last draw, for paging.
-    pub page_rows: usize,
+    /// What the last frame looked like: hit areas, rows per page, scroll limits.
+    pub layout: LayoutFacts,
     pub settle_timeout: Duration,
     pub quit: bool,
     /// Set by `update` when a backend event changed what is on screen; a listing identical to
@@ -222,6 +143,11 @@ pub struct AppState {
     pub stats_columns: bool,
     /// Sort key of the Overview's top list of instances.
     pub top_sort: TopSort,
+    /// Regions and projects this session has switched to, for `:region`/`:project` completion.
+    pub known_regions: Vec<String>,
+    pub known_projects: Vec<String>,
+    /// The scope change asked for and not answered yet.
+    pub pending_scope: Option<ScopeChange>,
 }
 
 /// What the Overview's top list is sorted by, as virt-top's P, M, … keys.
@@ -274,7 +200,7 @@ impl AppState {
             stale: Vec::new(),
             detail: None,
             instance_detail: None,
-            popup: None,
+            modal: None,
             input_mode: InputMode::Normal,
             filter_input: Input::default(),
             command_input: Input::default(),
@@ -282,7 +208,7 @@ impl AppState {
             tasks: HashMap::new(),
             status: None,
             spinner: 0,
-            page_rows: 10,
+            layout: LayoutFacts::default(),
             settle_timeout,
             quit: false,
             screen_changed: false,
@@ -294,6 +220,9 @@ impl AppState {
             monitor_view: None,
             stats_columns: false,
             top_sort: TopSort::default(),
+            known_regions: Vec::new(),
+            known_projects: Vec::new(),
+            pending_scope: None,
         }
     }
 
@@ -345,8 +274,30 @@ impl AppState {
         self.data.instances.iter().find(|i| i.id == id)
     }
 
-    /// Key contexts active now, most specific first.
+    /// Key contexts active now, most specific first: the dialog's, the line's, or the
+    /// screen's.
     pub fn contexts(&self) -> Vec<Context> {
+        if let Some(modal) = &self.modal {
+            return modal.contexts();
+        }
+        match self.input_mode {
+            InputMode::Filter => return vec![Context::Filter],
+            InputMode::Command => return vec![Context::CommandLine],
+            InputMode::Normal => {}
+        }
+        self.screen_contexts()
+    }
+
+    /// Whether keys no binding takes are typed into a text field now.
+    pub fn takes_text(&self) -> bool {
+        match &self.modal {
+            Some(modal) => modal.takes_text(),
+            None => self.input_mode != InputMode::Normal,
+        }
+    }
+
+    /// Key contexts of the screen under any dialog or line, most specific first.
+    pub fn screen_contexts(&self) -> Vec<Context> {
         let mut ctx = Vec::with_capacity(4);
         if self.detail.is_some() {
             ctx.push(Context::Detail);
@@ -541,7 +492,7 @@ impl AppState {
 
     /// Whether anything on screen shows live statistics, so sampling runs (and only then).
     pub fn wants_stats(&self) -> bool {
-        self.popup.is_none()
+        self.modal.is_none()
             && (self.monitor_view.is_some()
                 || (self.detail.is_none()
                     && (self.tab == ResourceKind::Overview
@@ -571,7 +522,7 @@ impl AppState {
         let Some(t) = self.table(ResourceKind::Instances) else {
             return Vec::new();
         };
-        let end = (t.offset + self.page_rows + 1).min(t.visible.len());
+        let end = (t.offset + self.layout.table_rows()).min(t.visible.len());
         t.visible[t.offset.min(end)..end]
             .iter()
             .map(|&row| t.ids[row].clone())
@@ -590,24 +541,5 @@ impl AppState {
         } else {
             normal
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_console_token;
-
-    #[test]
-    fn console_tokens_are_masked() {
-        assert_eq!(
-            mask_console_token("http://h:6080/vnc_lite.html?token=abc&title=x"),
-            "http://h:6080/vnc_lite.html?token=••••••&title=x"
-        );
-        // Older consoles put the token inside an encoded `path`: the whole query goes.
-        assert_eq!(
-            mask_console_token("http://h:6080/vnc_auto.html?path=%3Ftoken%3Dabc"),
-            "http://h:6080/vnc_auto.html?••••••"
-        );
-        assert_eq!(mask_console_token("http://h/plain"), "http://h/plain");
     }
 }

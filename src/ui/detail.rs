@@ -89,9 +89,10 @@ fn dash(v: Option<&String>) -> String {
     v.cloned().unwrap_or_else(|| "—".into())
 }
 
-pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) {
+/// Draw the detail; returns how far it can scroll.
+pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) -> u16 {
     let Some(view) = state.detail.clone() else {
-        return;
+        return 0;
     };
     let lang = state.lang;
     let mut out = Lines {
@@ -346,10 +347,8 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) 
         .as_ref()
         .map_or(0, |d| d.scroll)
         .min(max_scroll);
-    if let Some(d) = &mut state.detail {
-        d.scroll = scroll;
-    }
     frame.render_widget(paragraph.scroll((scroll, 0)), inner);
+    max_scroll
 }
 
 /// Keys of a property list's `extra` rows that the General section shows already.
