@@ -243,6 +243,7 @@ catalogue! {
     HelpContextGlobal => "Everywhere", "全局";
     HelpContextTable => "Tables", "列表";
     HelpContextInstances => "Instances", "云主机";
+    HelpContextVolumes => "Volumes", "云硬盘";
     HelpContextDetail => "Detail", "详情";
     HelpContextCommands => "Commands", "命令";
     HelpContextModal => "Any dialog", "所有对话框";
@@ -259,6 +260,10 @@ catalogue! {
     FormName => "Name", "名称";
     FormSnapshotName => "Snapshot name", "快照名称";
     FormNewName => "New name", "新名称";
+    FormPool => "Pool", "存储池";
+    FormCapacity => "Capacity", "容量";
+    FormFormat => "Format", "格式";
+    FormFree => "{size} free", "可用 {size}";
     FormMetadata => "Metadata", "元数据";
     FormRequired => "required", "必填";
     FormNotANumber => "not a number", "不是数字";
@@ -384,6 +389,7 @@ catalogue! {
     ArgText => "[text]", "[文本]";
     CmdSort => "sort by a column (next column without one)", "按列排序 (不带参数: 下一列)";
     CmdRegion => "switch to another region", "切换区域";
+    CmdCreateVolume => "create a volume (form)", "创建云硬盘 (表单)";
     CmdProject => "switch to another project", "切换项目";
     CmdAllProjects => "instances of every project (admin)", "所有项目的云主机 (管理员)";
     StatusLoadFailed => "could not load {what}: {error}", "无法加载{what}: {error}";

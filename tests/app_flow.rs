@@ -813,3 +813,74 @@ fn the_snapshot_form_checks_its_name_then_libvirt_takes_the_snapshot() {
         status_text(&state)
     );
 }
+
+#[test]
+fn the_volume_form_marks_a_size_that_does_not_fit_then_libvirt_creates_the_volume() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let effects = update::on_action(&mut state, Action::GoTab(ResourceKind::Volumes));
+    pump(&demo, &mut state, effects);
+    let code = |state: &mut AppState, code: KeyCode| {
+        let effects = yun::app::input::on_key(state, KeyEvent::new(code, KeyModifiers::NONE));
+        pump(&demo, state, effects)
+    };
+    let typed = |state: &mut AppState, text: &str| {
+        for c in text.chars() {
+            press(&demo, state, c);
+        }
+    };
+    assert!(press(&demo, &mut state, 'n').is_empty());
+    assert!(
+        matches!(state.modal, Some(Modal::Form(_))),
+        "n opens the form"
+    );
+    typed(&mut state, "scratch.qcow2");
+    code(&mut state, KeyCode::Tab);
+    typed(&mut state, "vms");
+    code(&mut state, KeyCode::Tab);
+    code(&mut state, KeyCode::Backspace);
+    code(&mut state, KeyCode::Backspace);
+    typed(&mut state, "99999");
+    code(&mut state, KeyCode::Tab);
+    // Enter on the last field submits: the size is marked, nothing is sent.
+    let effects = yun::app::input::on_key(
+        &mut state,
+        KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+    let Some(Modal::Form(form)) = &state.modal else {
+        panic!("the form closed on a size that does not fit");
+    };
+    let capacity = form.fields.iter().find(|f| f.key == "capacity").unwrap();
+    assert!(
+        capacity
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("does not fit in pool vms")),
+        "{:?}",
+        capacity.error
+    );
+    assert!(
+        form.preview_line()
+            .is_some_and(|p| p.starts_with("virsh ") && p.contains("vol-create-as")),
+        "{:?}",
+        form.preview_line()
+    );
+    // The failed submit put the focus on the first field it marked.
+    for _ in 0..5 {
+        code(&mut state, KeyCode::Backspace);
+    }
+    typed(&mut state, "1");
+    code(&mut state, KeyCode::Enter);
+    code(&mut state, KeyCode::Enter);
+    assert!(state.modal.is_none(), "submitted");
+    assert_eq!(status_text(&state), "Create volume scratch.qcow2: done");
+    let made = state
+        .data
+        .volumes
+        .iter()
+        .find(|v| v.name == "scratch.qcow2")
+        .expect("listed");
+    assert_eq!(made.capacity, Some(1 << 30));
+    assert_eq!(made.pool.as_deref(), Some("vms"));
+}

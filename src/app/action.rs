@@ -58,6 +58,8 @@ pub enum Action {
     /// Pick a flavor to resize to, or confirm a resize that waits for it.
     Resize,
     ToggleLock,
+    /// Open the form that creates a volume.
+    NewVolume,
     /// Create what a form describes (its submit).
     Create(crate::backend::CreateSpec),
     /// Run `action` on the instance `id` (a form's or a picker's answer); the same guards

@@ -199,6 +199,12 @@ pub fn commands() -> Vec<Command> {
             }
         })
         .arg(A::SortColumn),
+        cmd(
+            "create-volume",
+            &["new-volume"],
+            Msg::CmdCreateVolume,
+            |_, _| act(Action::NewVolume),
+        ),
         cmd("region", &[], Msg::CmdRegion, |_, arg| {
             scope(ScopeChange::Region(required(arg)?.to_string()))
         })

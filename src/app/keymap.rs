@@ -11,6 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::action::{Action, LineAction, ModalAction, PromptKind};
 use crate::backend::{Capabilities, InstanceAction};
 use crate::i18n::Msg;
+use crate::model::ResourceKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Context {
@@ -20,6 +21,8 @@ pub enum Context {
     Table,
     /// The Instances tab and an instance's detail.
     Instances,
+    /// The Volumes tab.
+    Volumes,
     /// A detail view.
     Detail,
     /// Any dialog.
@@ -46,11 +49,12 @@ pub enum Context {
 
 impl Context {
     /// Every context, in the order help lists them.
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 15] = [
         Self::Global,
         Self::Table,
         Self::Detail,
         Self::Instances,
+        Self::Volumes,
         Self::Filter,
         Self::CommandLine,
         Self::Modal,
@@ -68,6 +72,7 @@ impl Context {
             Self::Global => Msg::HelpContextGlobal,
             Self::Table => Msg::HelpContextTable,
             Self::Instances => Msg::HelpContextInstances,
+            Self::Volumes => Msg::HelpContextVolumes,
             Self::Detail => Msg::HelpContextDetail,
             Self::Modal => Msg::HelpContextModal,
             Self::Help => Msg::HelpContextHelp,
@@ -186,6 +191,8 @@ pub enum Needs {
     SubViews,
     /// A browser console URL (whose token can be revealed).
     ConsoleUrl,
+    /// Creating this kind of resource.
+    Create(ResourceKind),
 }
 
 impl Needs {
@@ -194,6 +201,7 @@ impl Needs {
             Self::Action(id) => caps.offers_action(id),
             Self::SubViews => caps.kinds.iter().any(|k| !k.sub_views.is_empty()),
             Self::ConsoleUrl => caps.console_url,
+            Self::Create(kind) => caps.can_create(kind),
         }
     }
 }
@@ -599,6 +607,16 @@ pub(super) fn default_bindings() -> Vec<Binding> {
         )
         .mutating()
         .hinted(),
+        bind(
+            "volume.create",
+            &[k('n')],
+            Action::NewVolume,
+            Msg::ActCreateVolume,
+            Context::Volumes,
+        )
+        .mutating()
+        .hinted()
+        .needs(Needs::Create(ResourceKind::Volumes)),
     ]
     .into_iter()
     .chain(dialog_bindings())

@@ -305,6 +305,9 @@ impl AppState {
         if self.tab == ResourceKind::Instances {
             ctx.push(Context::Instances);
         }
+        if self.tab == ResourceKind::Volumes && self.detail.is_none() {
+            ctx.push(Context::Volumes);
+        }
         ctx.push(Context::Table);
         ctx.push(Context::Global);
         ctx

@@ -119,6 +119,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Resize => instance::resize(state),
         Action::ToggleLock => instance::toggle_lock(state),
         Action::Create(spec) => create::request_create(state, spec),
+        Action::NewVolume => create::open_volume_form(state),
         Action::StartOrRestore => instance::start_or_restore(state),
         Action::PauseOrResume => instance::pause_or_resume(state),
         Action::ToggleAutostart => instance::toggle_autostart(state),

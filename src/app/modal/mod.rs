@@ -9,6 +9,7 @@ pub mod form;
 pub mod help;
 pub mod instance_forms;
 pub mod picker;
+pub mod volume_form;
 
 use crate::app::action::{Action, Effect};
 use crate::app::keymap::Context;

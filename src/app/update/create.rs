@@ -6,10 +6,13 @@ use std::time::Instant;
 use super::instance::refuse_readonly;
 use super::timers::request_list;
 use crate::app::action::{Effect, create_title};
+use crate::app::modal::form::Form;
+use crate::app::modal::{Modal, volume_form};
 use crate::app::state::{AppState, Level, RunningTask, TaskWork};
 use crate::app::validate;
 use crate::backend::{BackendError, BackendRequest, CreateSpec, ResourceRef};
 use crate::i18n::Msg;
+use crate::model::ResourceKind;
 
 /// Send a create: refused in read-only mode, when the backend cannot create that kind, and when
 /// the spec does not pass the checks the form shows.
@@ -85,4 +88,34 @@ pub(super) fn created(
         }
     }
     request_list(state, listed_under)
+}
+
+/// Open the volume-create form over the pools of the last listing, the selected row's pool
+/// chosen first.
+pub(super) fn open_volume_form(state: &mut AppState) -> Vec<Effect> {
+    if state.caps.readonly {
+        refuse_readonly(state, Msg::ActCreateVolume);
+        return Vec::new();
+    }
+    if !state.caps.can_create(ResourceKind::Volumes) {
+        let lang = state.lang;
+        let msg = Msg::StatusNotSupported.fill(lang, &[("what", Msg::ActCreateVolume.text(lang))]);
+        state.set_status(Level::Warning, msg);
+        return Vec::new();
+    }
+    let selected_pool = state
+        .tables
+        .get(&ResourceKind::Volumes)
+        .and_then(|t| t.selected_id())
+        .and_then(|id| state.data.volumes.iter().find(|v| v.id == id))
+        .and_then(|v| v.pool.clone());
+    let spec = volume_form::spec(
+        &state.data.pools,
+        &state.data.volumes,
+        selected_pool.as_deref(),
+        &state.caps,
+        state.lang,
+    );
+    state.modal = Some(Modal::Form(Form::open(spec, state.lang)));
+    Vec::new()
 }
