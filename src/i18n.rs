@@ -240,6 +240,12 @@ catalogue! {
     PickFlavorHint => "j/k: choose    Enter: resize    Esc: cancel", "j/k: 选择    回车: 调整    Esc: 取消";
 
     HelpTitle => "Keys", "快捷键";
+    HelpContextAudit => "Audit log (type to filter)", "审计日志 (输入以过滤)";
+    AuditTitle => "Audit log ({count})", "审计日志 ({count})";
+    AuditLoading => "reading the audit log…", "正在读取审计日志…";
+    AuditEmpty => "no changes recorded", "没有记录的变更";
+    AuditFilter => "filter", "过滤";
+    CmdAudit => "the audit log: every change yun made", "审计日志: yun 做过的每项变更";
     HelpContextGlobal => "Everywhere", "全局";
     HelpContextTable => "Tables", "列表";
     HelpContextInstances => "Instances", "云主机";

@@ -389,3 +389,65 @@ fn a_key_conflict_in_config_toml_is_reported_with_its_line_and_the_default_kept(
     t.keys(&["q"]);
     assert_terminal_restored(&t, pid, 0);
 }
+
+/// A pause and a volume create made in the console are both in the audit log: in `:audit`,
+/// and in `yun audit -o json`, with no secret in the file.
+#[test]
+fn changes_made_in_the_console_are_in_the_audit_log() {
+    let t = start_console("audit", &[]);
+    t.type_text("/web-01");
+    t.wait_until("the web-01 row alone", |s| {
+        block_title(s).contains("Instances (1/14)")
+    });
+    t.keys(&["Enter"]);
+    t.keys(&["p"]);
+    t.wait_for_text("Pause web-01: done");
+
+    t.keys(&["5"]);
+    t.wait_until("the Volumes tab", |s| block_title(s).contains("┌ Volumes (19)"));
+    t.keys(&["n"]);
+    t.wait_for_text("Capacity");
+    t.type_text("e2e-scratch.qcow2");
+    t.keys(&["Tab"]);
+    t.type_text("vms");
+    t.keys(&["Tab", "BSpace", "BSpace"]);
+    t.type_text("1");
+    t.wait_until("the equivalent command", |s| s.contains("vol-create-as"));
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for_text("Create volume e2e-scratch.qcow2: done");
+
+    t.type_text(":audit");
+    t.keys(&["Enter"]);
+    t.wait_until("both changes in :audit", |s| {
+        s.contains("Audit log (2)")
+            && s.contains("pause instance web-01")
+            && s.contains("create volume e2e-scratch.qcow2")
+    });
+    t.type_text("create");
+    t.wait_for_text("Audit log (1)");
+    t.keys(&["Escape"]);
+    t.wait_until("the view closed", |s| !s.contains("Audit log ("));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_yun"))
+        .args(["audit", "-o", "json"])
+        .env("YUN_STATE_DIR", &t.state_dir)
+        .output()
+        .expect("run yun audit");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let actions: Vec<(&str, &str)> = json
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("create", "e2e-scratch.qcow2"), ("pause", "web-01")],
+        "newest first"
+    );
+    let file = std::fs::read_to_string(t.state_dir.join("audit.log")).expect("audit.log");
+    for secret in ["password", "token", "PRIVATE KEY", "passwd"] {
+        assert!(!file.to_lowercase().contains(&secret.to_lowercase()), "{secret} in {file}");
+    }
+}

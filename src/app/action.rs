@@ -60,6 +60,8 @@ pub enum Action {
     ToggleLock,
     /// Open the form that creates a volume.
     NewVolume,
+    /// Open the audit log view.
+    OpenAudit,
     /// Create what a form describes (its submit).
     Create(crate::backend::CreateSpec),
     /// Run `action` on the instance `id` (a form's or a picker's answer); the same guards

@@ -184,6 +184,9 @@ pub fn commands() -> Vec<Command> {
         cmd("help", &["h", "?"], Msg::KeyHelp, |_, _| {
             act(Action::ToggleHelp)
         }),
+        cmd("audit", &["log"], Msg::CmdAudit, |_, _| {
+            act(Action::OpenAudit)
+        }),
         cmd("refresh", &["r", "reload"], Msg::KeyRefresh, |_, _| {
             act(Action::Refresh)
         }),

@@ -39,6 +39,8 @@ pub enum Context {
     Picker,
     /// A form.
     Form,
+    /// The `:audit` view.
+    Audit,
     /// A form field that chooses: select, multi-select, toggle, the unit of a number.
     FormChoice,
     /// The filter line.
@@ -49,7 +51,7 @@ pub enum Context {
 
 impl Context {
     /// Every context, in the order help lists them.
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 16] = [
         Self::Global,
         Self::Table,
         Self::Detail,
@@ -65,6 +67,7 @@ impl Context {
         Self::Picker,
         Self::Form,
         Self::FormChoice,
+        Self::Audit,
     ];
 
     pub fn title(self) -> Msg {
@@ -79,6 +82,7 @@ impl Context {
             Self::Confirm => Msg::HelpContextConfirm,
             Self::Console => Msg::HelpContextConsole,
             Self::EditFailed => Msg::HelpContextEditFailed,
+            Self::Audit => Msg::HelpContextAudit,
             Self::Picker => Msg::HelpContextPicker,
             Self::Form => Msg::HelpContextForm,
             Self::FormChoice => Msg::HelpContextFormChoice,
@@ -89,7 +93,10 @@ impl Context {
 
     /// Whether keys no binding takes are typed into a text field here.
     pub fn takes_text(self) -> bool {
-        matches!(self, Self::Form | Self::Filter | Self::CommandLine)
+        matches!(
+            self,
+            Self::Form | Self::Filter | Self::CommandLine | Self::Audit
+        )
     }
 }
 
@@ -662,6 +669,20 @@ fn dialog_bindings() -> Vec<Binding> {
             modal(M::Up),
             Msg::KeyUp,
             Help,
+        ),
+        bind(
+            "audit.down",
+            &[p(K::Down)],
+            modal(M::Down),
+            Msg::KeyDown,
+            Context::Audit,
+        ),
+        bind(
+            "audit.up",
+            &[p(K::Up)],
+            modal(M::Up),
+            Msg::KeyUp,
+            Context::Audit,
         ),
         bind(
             "help.close",

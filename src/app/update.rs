@@ -120,6 +120,10 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::ToggleLock => instance::toggle_lock(state),
         Action::Create(spec) => create::request_create(state, spec),
         Action::NewVolume => create::open_volume_form(state),
+        Action::OpenAudit => {
+            state.modal = Some(Modal::Audit(crate::app::modal::AuditView::default()));
+            vec![Effect::Request(crate::backend::BackendRequest::ReadAudit)]
+        }
         Action::StartOrRestore => instance::start_or_restore(state),
         Action::PauseOrResume => instance::pause_or_resume(state),
         Action::ToggleAutostart => instance::toggle_autostart(state),

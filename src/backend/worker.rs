@@ -53,6 +53,8 @@ pub enum BackendRequest {
     Create {
         spec: CreateSpec,
     },
+    /// The audit log, for the `:audit` view.
+    ReadAudit,
     /// One monitor tick; `focus` lists the instances on screen.
     SampleStats {
         focus: Vec<String>,
@@ -102,6 +104,8 @@ pub enum BackendEvent {
     },
     /// Lifecycle events: these instances changed state.
     Changed(Vec<String>),
+    /// The audit log's records, newest first.
+    Audit(Result<Vec<crate::audit::AuditRecord>, String>),
     /// Something the user should know that is not the answer to a request (the audit log could
     /// not be written), for the status line.
     Warning(String),
@@ -435,6 +439,16 @@ async fn execute<B: Backend>(
                 recorder.follow(host);
             }
             (BackendEvent::ScopeSwitched(result), Done::Other)
+        }
+        BackendRequest::ReadAudit => {
+            let path = recorder.log.path().to_path_buf();
+            let read = tokio::task::spawn_blocking(move || crate::audit::read(&path)).await;
+            let result = match read {
+                Ok(Ok((records, _))) => Ok(records),
+                Ok(Err(e)) => Err(format!("{}: {e}", recorder.log.path().display())),
+                Err(e) => Err(e.to_string()),
+            };
+            (BackendEvent::Audit(result), Done::Other)
         }
         BackendRequest::SampleStats { focus } => {
             let result = backend.sample_stats(focus).await;

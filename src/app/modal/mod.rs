@@ -2,6 +2,7 @@
 //! (as Actions, from the keymap's context for it); what it asks for comes back as a
 //! [`ModalOutcome`] that `update` carries out. Each has its drawing twin under `ui::modal`.
 
+pub mod audit;
 pub mod confirm;
 pub mod console;
 pub mod edit_failed;
@@ -17,6 +18,7 @@ use crate::backend::Capabilities;
 use crate::i18n::Lang;
 use crate::model::{Flavor, Instance};
 
+pub use audit::{AuditRecords, AuditView};
 pub use confirm::Confirm;
 pub use console::{ConsoleUrl, ConsoleView};
 pub use edit_failed::EditFailed;
@@ -34,6 +36,8 @@ pub enum Modal {
     PickFlavor(FlavorPicker),
     /// A form: the snapshot, rename and metadata answers, and every create to come.
     Form(Form),
+    /// `:audit`: the changes yun made, newest first.
+    Audit(AuditView),
 }
 
 /// What a dialog asks for after a key.
@@ -67,6 +71,7 @@ impl Modal {
             Self::EditFailed(_) => vec![Context::EditFailed, Context::Modal],
             Self::PickFlavor(_) => vec![Context::Picker, Context::Modal],
             Self::Form(form) => form.contexts(),
+            Self::Audit(_) => vec![Context::Audit, Context::Modal],
         }
     }
 
@@ -74,6 +79,7 @@ impl Modal {
     pub fn takes_text(&self) -> bool {
         match self {
             Self::Form(form) => form.takes_text(),
+            Self::Audit(_) => true,
             _ => false,
         }
     }
@@ -95,6 +101,7 @@ impl Modal {
             Self::EditFailed(m) => m.on_action(action),
             Self::PickFlavor(m) => m.on_action(action, behind.flavors),
             Self::Form(m) => m.on_action(action),
+            Self::Audit(m) => m.on_action(action),
         }
     }
 }

@@ -159,6 +159,14 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             }
         },
         BackendEvent::Warning(text) => state.set_status(Level::Warning, text),
+        BackendEvent::Audit(result) => {
+            if let Some(Modal::Audit(view)) = &mut state.modal {
+                view.records = match result {
+                    Ok(records) => crate::app::modal::AuditRecords::Ready(records),
+                    Err(e) => crate::app::modal::AuditRecords::Failed(e),
+                };
+            }
+        }
         BackendEvent::Changed(ids) => {
             state.screen_changed = false;
             let visible = matches!(state.tab, ResourceKind::Instances | ResourceKind::Overview);

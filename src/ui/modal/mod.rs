@@ -1,6 +1,7 @@
 //! Dialogs, one drawing module per dialog of `app::modal`. Each builds a [`Dialog`] (its
 //! title, lines and width); this module centres and frames it.
 
+mod audit;
 mod confirm;
 mod console;
 mod edit_failed;
@@ -49,6 +50,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         Modal::EditFailed(m) => edit_failed::dialog(m, state, theme),
         Modal::PickFlavor(m) => picker::dialog(m, state, theme),
         Modal::Form(m) => form::dialog(m, state, theme),
+        Modal::Audit(m) => audit::dialog(m, state, theme),
     };
     let Dialog {
         title,
