@@ -27,8 +27,11 @@ use tokio::sync::{mpsc as tokio_mpsc, oneshot};
 use virt::connect::Connect;
 
 use super::LibvirtOptions;
+use super::cache::InventoryCache;
+use super::calls;
 use super::error::from_virt;
 use super::ffi;
+use super::shared::Shared;
 use crate::backend::{BackendError, ConnectionState};
 
 /// How long a job may keep its caller waiting once it runs.
@@ -88,10 +91,14 @@ fn open_timeout(uri: &str) -> String {
     )
 }
 
-/// What a job gets: the open connection and the backend's options.
+/// What a job gets: the open connection, the backend's options, what all connections share
+/// and what the listings keep of this connection (a fresh connection starts with nothing kept,
+/// which makes its first listing a full resync).
 pub struct Session {
     pub conn: Connect,
     pub opts: Arc<LibvirtOptions>,
+    pub shared: Arc<Shared>,
+    pub cache: RefCell<InventoryCache>,
     /// What jobs asked to keep until their reply is sent (see [`Session::drop_after_reply`]).
     after_reply: RefCell<Vec<Box<dyn Any>>>,
     worker: Arc<Worker>,
@@ -109,6 +116,11 @@ impl Session {
     /// when one of them does not answer within [`Deadline::answer`].
     pub fn answered(&self) {
         self.worker.answered();
+    }
+
+    /// Count one libvirt call of `kind` (see [`super::calls`]).
+    pub fn count(&self, kind: &'static str) {
+        self.shared.calls.add(kind);
     }
 
     fn drop_deferred(&self) {
@@ -314,6 +326,7 @@ struct Lane {
 /// the handle stops the current worker, which then closes its connection.
 pub struct ConnectionThread {
     opts: Arc<LibvirtOptions>,
+    shared: Arc<Shared>,
     /// Where lifecycle events go: only the main connection registers for them.
     events: Option<tokio_mpsc::UnboundedSender<String>>,
     name: &'static str,
@@ -329,6 +342,7 @@ struct Link {
 impl Link {
     fn open(
         opts: &Arc<LibvirtOptions>,
+        shared: &Arc<Shared>,
         events: Option<&tokio_mpsc::UnboundedSender<String>>,
         worker: &Arc<Worker>,
     ) -> Result<Link, virt::error::Error> {
@@ -345,20 +359,37 @@ impl Link {
             .events_muted
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&muted));
-        let subscription =
-            events.and_then(
-                |tx| match ffi::subscribe_lifecycle(&conn, tx.clone(), muted) {
-                    Ok(s) => Some(s),
-                    Err(e) => {
-                        tracing::warn!("no lifecycle events on {}: {}", opts.uri, e.message());
-                        None
+        let subscription = events.and_then(|tx| {
+            let marks = Arc::clone(shared);
+            let pools = Arc::clone(shared);
+            let sink = ffi::EventSink {
+                sender: tx.clone(),
+                muted,
+                domain_changed: Box::new(move |id| marks.changes.domain(id)),
+                storage_changed: Box::new(move || pools.changes.storage()),
+            };
+            match ffi::subscribe(&conn, sink) {
+                Ok((s, missing)) => {
+                    for what in missing {
+                        tracing::info!("no {what} on {}", opts.uri);
                     }
-                },
-            );
+                    Some(s)
+                }
+                Err(e) => {
+                    tracing::warn!("no lifecycle events on {}: {}", opts.uri, e.message());
+                    None
+                }
+            }
+        });
+        if events.is_some() {
+            shared.changes.set_events(subscription.is_some());
+        }
         Ok(Link {
             session: Session {
                 conn,
                 opts: Arc::clone(opts),
+                shared: Arc::clone(shared),
+                cache: RefCell::new(InventoryCache::default()),
                 after_reply: RefCell::new(Vec::new()),
                 worker: Arc::clone(worker),
             },
@@ -418,10 +449,11 @@ impl ConnectionThread {
     /// message.
     pub fn start(
         opts: Arc<LibvirtOptions>,
+        shared: Arc<Shared>,
         events: Option<tokio_mpsc::UnboundedSender<String>>,
         name: &'static str,
     ) -> Result<ConnectionThread, BackendError> {
-        let handle = ConnectionThread::lazy(opts, events, name);
+        let handle = ConnectionThread::lazy(opts, shared, events, name);
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         let current = handle.spawn(None, Duration::ZERO, Some(ready_tx))?;
         let failed = |reason: String| {
@@ -446,11 +478,13 @@ impl ConnectionThread {
     /// A handle whose connection opens with its first call.
     pub fn lazy(
         opts: Arc<LibvirtOptions>,
+        shared: Arc<Shared>,
         events: Option<tokio_mpsc::UnboundedSender<String>>,
         name: &'static str,
     ) -> ConnectionThread {
         ConnectionThread {
             opts,
+            shared,
             events,
             name,
             lane: Mutex::new(Lane {
@@ -485,6 +519,7 @@ impl ConnectionThread {
         let ctx = WorkerContext {
             worker: Arc::clone(&worker),
             opts: Arc::clone(&self.opts),
+            shared: Arc::clone(&self.shared),
             events: self.events.clone(),
         };
         std::thread::Builder::new()
@@ -740,6 +775,7 @@ enum Served {
 struct WorkerContext {
     worker: Arc<Worker>,
     opts: Arc<LibvirtOptions>,
+    shared: Arc<Shared>,
     events: Option<tokio_mpsc::UnboundedSender<String>>,
 }
 
@@ -783,7 +819,7 @@ impl WorkerContext {
                 attempt,
                 after: after.clone(),
             });
-            let opened = Link::open(&self.opts, events.as_ref(), worker);
+            let opened = Link::open(&self.opts, &self.shared, events.as_ref(), worker);
             if worker.is_abandoned() {
                 if let Ok(link) = opened {
                     link.forget();
@@ -802,6 +838,10 @@ impl WorkerContext {
                     match self.serve(link, jobs) {
                         Served::Exit => return,
                         Served::Lost(reason) => {
+                            if events.is_some() {
+                                // Until the next connection subscribes, no kept XML is trusted.
+                                self.shared.changes.set_events(false);
+                            }
                             attempt = 1;
                             backoff = FIRST_BACKOFF;
                             reason
@@ -836,6 +876,9 @@ impl WorkerContext {
             match jobs.recv_timeout(HEALTH_INTERVAL) {
                 Ok(job) if job.abandoned_by_caller.load(Ordering::SeqCst) => {}
                 Ok(job) => {
+                    // The calls each job makes, logged at debug level.
+                    let counted = tracing::enabled!(tracing::Level::DEBUG)
+                        .then(|| (job.what.clone(), self.shared.calls.snapshot()));
                     worker.set_phase(Phase::Running {
                         started: Instant::now(),
                         deadline: job.deadline,
@@ -843,6 +886,12 @@ impl WorkerContext {
                     });
                     worker.answered();
                     let finished = (job.run)(Ok(&link.session));
+                    if let Some((what, before)) = &counted {
+                        // Shared by every connection of the backend: a concurrent job on another
+                        // connection adds its calls here too.
+                        let made = calls::difference(before, &self.shared.calls.snapshot());
+                        tracing::debug!("libvirt calls for {what}: {made}");
+                    }
                     if worker.is_abandoned() {
                         // Whatever the reply holds, nobody waits for it any more.
                         drop(finished);
@@ -910,7 +959,7 @@ mod tests {
             image_pools: Vec::new(),
         });
         let (tx, _rx) = tokio_mpsc::unbounded_channel();
-        ConnectionThread::start(opts, Some(tx), "libvirt-test").expect("connects")
+        ConnectionThread::start(opts, Arc::default(), Some(tx), "libvirt-test").expect("connects")
     }
 
     #[tokio::test]
