@@ -68,7 +68,7 @@ pub struct LibvirtBackend {
 
 impl LibvirtBackend {
     /// Start the connection thread and open the main connection. Blocks until libvirt answered,
-    /// at most [`thread::OPEN_DEADLINE`]; a failed first open is returned with libvirt's message.
+    /// at most [`thread::open_deadline`]; a failed first open is returned with libvirt's message.
     /// The other connections open with their first call.
     pub fn connect(opts: LibvirtOptions) -> Result<LibvirtBackend, BackendError> {
         let opts = Arc::new(opts);
