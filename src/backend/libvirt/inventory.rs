@@ -20,6 +20,7 @@ use virt::sys;
 use super::cache::Known;
 use super::error::from_virt;
 use super::ffi::{self, RawLease};
+use super::parallel;
 use super::stats::without_waiting;
 use super::status;
 use super::thread::{Session, lv};
@@ -162,12 +163,13 @@ pub fn domains(s: &Session) -> Result<Vec<DomainFacts>, BackendError> {
     let present: HashSet<&str> = all.iter().map(|(id, _)| id.as_str()).collect();
     cache.domains.retain(|id, _| present.contains(id.as_str()));
     let recheck: HashSet<String> = cache.recheck_slice(now).into_iter().collect();
-    let mut out = Vec::with_capacity(all.len());
+    // Each domain with its state; a domain without one was defined after the stats call (the
+    // next listing has it) or has vanished.
+    let mut listed = Vec::with_capacity(all.len());
     for (id, dom) in all {
         let (state, reason) = match states.as_ref() {
             Some(states) => match states.get(&id) {
                 Some(st) => *st,
-                // Defined after the stats call: the next listing has it.
                 None => continue,
             },
             None => {
@@ -179,25 +181,46 @@ pub fn domains(s: &Session) -> Result<Vec<DomainFacts>, BackendError> {
                 }
             }
         };
-        let stale = !trusted
-            || named.contains(&id)
-            || recheck.contains(&id)
-            || !cache.domains.contains_key(&id);
-        if stale {
-            s.count("xml_desc");
-            let text = match dom.xml_desc(0) {
-                Ok(text) => text,
-                Err(e) if e.code().to_raw() == sys::VIR_ERR_NO_DOMAIN => {
-                    cache.domains.remove(&id);
-                    continue;
-                }
-                Err(e) => return Err(from_virt(e)),
-            };
-            // Each answer counts: a listing of many domains is stuck only when one call does
-            // not answer in time.
-            s.answered();
-            let parsed = xml::parse_domain(&text).map_err(BackendError::Api)?;
-            cache.domains.insert(id.clone(), Known::new(parsed, now));
+        listed.push((id, dom, state, reason));
+    }
+    let stale: Vec<usize> = (0..listed.len())
+        .filter(|&i| {
+            let id = &listed[i].0;
+            !trusted
+                || named.contains(id)
+                || recheck.contains(id)
+                || !cache.domains.contains_key(id)
+        })
+        .collect();
+    let answers = s.answers();
+    let calls = &s.shared.calls;
+    let read = parallel::map(&stale, parallel::threads_for(&s.opts.uri), |&i| {
+        calls.add("xml_desc");
+        let text = listed[i].1.xml_desc(0);
+        // Each answer counts: a listing of many domains is stuck only when one call does
+        // not answer in time.
+        answers.answered();
+        text.map(|t| xml::parse_domain(&t))
+    });
+    let mut vanished = HashSet::new();
+    for (&i, result) in stale.iter().zip(read) {
+        let id = &listed[i].0;
+        match result {
+            Ok(parsed) => {
+                let parsed = parsed.map_err(BackendError::Api)?;
+                cache.domains.insert(id.clone(), Known::new(parsed, now));
+            }
+            Err(e) if e.code().to_raw() == sys::VIR_ERR_NO_DOMAIN => {
+                cache.domains.remove(id);
+                vanished.insert(i);
+            }
+            Err(e) => return Err(from_virt(e)),
+        }
+    }
+    let mut out = Vec::with_capacity(listed.len());
+    for (i, (id, dom, state, reason)) in listed.into_iter().enumerate() {
+        if vanished.contains(&i) {
+            continue;
         }
         let Some(known) = cache.domains.get(&id) else {
             continue;
@@ -262,22 +285,36 @@ impl Storage {
                 s.count("list_all_volumes");
                 for vol in lv(pool.list_all_volumes(0))? {
                     s.answered();
-                    s.count("volume_info");
-                    let info = lv(vol.info())?;
                     s.count("volume_xml_desc");
                     let parsed = vol
                         .xml_desc(0)
                         .ok()
                         .and_then(|x| xml::parse_volume(&x).ok())
                         .unwrap_or_default();
-                    s.count("volume_path");
+                    // The XML has the sizes and the path; ask separately only when it lacks
+                    // them: one call per volume instead of three.
+                    let (capacity, allocation) = match (parsed.capacity, parsed.allocation) {
+                        (Some(capacity), Some(allocation)) => (capacity, allocation),
+                        _ => {
+                            s.count("volume_info");
+                            let info = lv(vol.info())?;
+                            (info.capacity, info.allocation)
+                        }
+                    };
+                    let path = match parsed.path {
+                        Some(path) => Some(path),
+                        None => {
+                            s.count("volume_path");
+                            vol.path().ok()
+                        }
+                    };
                     volumes.push(VolumeFacts {
                         pool: name.clone(),
                         name: lv(vol.name())?,
                         key: lv(vol.key())?,
-                        path: vol.path().ok().or(parsed.path),
-                        capacity: info.capacity,
-                        allocation: info.allocation,
+                        path,
+                        capacity,
+                        allocation,
                         format: parsed.format,
                         backing: parsed.backing_path,
                     });
@@ -658,10 +695,50 @@ fn instance_row(
     inst
 }
 
+/// Ask the hypervisor for the capacity of every disk outside any pool not asked for since
+/// its domain's XML was read, over a few threads, and keep the answers.
+fn read_outside_pool_sizes(s: &Session, domains: &[DomainFacts], storage: &Storage) {
+    let mut wanted = Vec::new();
+    {
+        let cache = s.cache.borrow();
+        for (i, d) in domains.iter().enumerate() {
+            let Some(known) = cache.domains.get(&d.id) else {
+                continue;
+            };
+            for disk in d.xml.disks.iter().filter(|disk| !disk.is_cdrom_or_floppy()) {
+                if storage.volume_of_disk(disk).is_none()
+                    && !known.outside_pool.contains_key(&disk.target)
+                {
+                    wanted.push((i, disk.target.clone()));
+                }
+            }
+        }
+    }
+    let answers = s.answers();
+    let calls = &s.shared.calls;
+    let sizes = parallel::map(
+        &wanted,
+        parallel::threads_for(&s.opts.uri),
+        |(i, target)| {
+            calls.add("block_info");
+            let size = ffi::block_info(&domains[*i].dom, target).map_or(0, |b| b.capacity);
+            answers.answered();
+            size
+        },
+    );
+    let mut cache = s.cache.borrow_mut();
+    for ((i, target), size) in wanted.into_iter().zip(sizes) {
+        if let Some(known) = cache.domains.get_mut(&domains[i].id) {
+            known.outside_pool.insert(target, size);
+        }
+    }
+}
+
 pub fn instances(s: &Session) -> Result<Vec<Instance>, BackendError> {
     let domains = domains(s)?;
     let storage = storage(s)?;
     let leases = all_leases(s)?;
+    read_outside_pool_sizes(s, &domains, &storage);
     let mut rows = Vec::with_capacity(domains.len());
     for d in &domains {
         // Taken out for the row (which may ask the domain) and put back.

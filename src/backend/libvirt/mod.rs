@@ -15,6 +15,7 @@ mod error;
 pub mod ffi;
 mod inventory;
 mod operations;
+mod parallel;
 mod shared;
 pub mod stats;
 pub mod status;

@@ -130,6 +130,11 @@ impl Session {
         self.worker.answered();
     }
 
+    /// [`Session::answered`] for the other threads of a job (see [`super::parallel`]).
+    pub fn answers(&self) -> Answers {
+        Answers(Arc::clone(&self.worker))
+    }
+
     /// Count one libvirt call of `kind` (see [`super::calls`]).
     pub fn count(&self, kind: &'static str) {
         self.shared.calls.add(kind);
@@ -139,6 +144,15 @@ impl Session {
         // Taken out first: a Drop that defers again must not find the list borrowed.
         let deferred = std::mem::take(&mut *self.after_reply.borrow_mut());
         drop(deferred);
+    }
+}
+
+/// Tells a job's watch that libvirt answered, from any thread.
+pub struct Answers(Arc<Worker>);
+
+impl Answers {
+    pub fn answered(&self) {
+        self.0.answered();
     }
 }
 
@@ -1264,7 +1278,10 @@ mod tests {
     #[test]
     fn only_the_in_process_test_driver_gets_long_to_open() {
         assert_eq!(open_deadline("qemu:///system"), OPEN_DEADLINE);
-        assert_eq!(open_deadline("test+unix:///default?socket=/s"), OPEN_DEADLINE);
+        assert_eq!(
+            open_deadline("test+unix:///default?socket=/s"),
+            OPEN_DEADLINE
+        );
         assert_eq!(
             open_deadline("test:///var/lib/yun/big-host.xml"),
             TEST_DRIVER_OPEN_DEADLINE
