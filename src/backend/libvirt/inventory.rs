@@ -15,9 +15,11 @@ use std::time::Instant;
 
 use virt::domain::Domain;
 use virt::network::Network as VirtNetwork;
+use virt::storage_vol::StorageVol;
 use virt::sys;
 
 use super::cache::Known;
+use super::calls::CallCounts;
 use super::error::from_virt;
 use super::ffi::{self, RawLease};
 use super::parallel;
@@ -258,6 +260,46 @@ pub struct VolumeFacts {
     pub backing: Option<String>,
 }
 
+/// One volume from its XML, which has the sizes and the path; they are asked for separately
+/// only when it lacks them: one call per volume instead of three.
+fn volume_facts(
+    calls: &CallCounts,
+    pool: &str,
+    vol: &StorageVol,
+) -> Result<VolumeFacts, BackendError> {
+    calls.add("volume_xml_desc");
+    let parsed = vol
+        .xml_desc(0)
+        .ok()
+        .and_then(|x| xml::parse_volume(&x).ok())
+        .unwrap_or_default();
+    let (capacity, allocation) = match (parsed.capacity, parsed.allocation) {
+        (Some(capacity), Some(allocation)) => (capacity, allocation),
+        _ => {
+            calls.add("volume_info");
+            let info = lv(vol.info())?;
+            (info.capacity, info.allocation)
+        }
+    };
+    let path = match parsed.path {
+        Some(path) => Some(path),
+        None => {
+            calls.add("volume_path");
+            vol.path().ok()
+        }
+    };
+    Ok(VolumeFacts {
+        pool: pool.to_string(),
+        name: lv(vol.name())?,
+        key: lv(vol.key())?,
+        path,
+        capacity,
+        allocation,
+        format: parsed.format,
+        backing: parsed.backing_path,
+    })
+}
+
 /// One pool with its volumes (none when the pool is inactive).
 pub struct PoolFacts {
     pub pool: Pool,
@@ -285,41 +327,17 @@ impl Storage {
             let mut volumes = Vec::new();
             if active {
                 s.count("list_all_volumes");
-                for vol in lv(pool.list_all_volumes(0))? {
-                    s.answered();
-                    s.count("volume_xml_desc");
-                    let parsed = vol
-                        .xml_desc(0)
-                        .ok()
-                        .and_then(|x| xml::parse_volume(&x).ok())
-                        .unwrap_or_default();
-                    // The XML has the sizes and the path; ask separately only when it lacks
-                    // them: one call per volume instead of three.
-                    let (capacity, allocation) = match (parsed.capacity, parsed.allocation) {
-                        (Some(capacity), Some(allocation)) => (capacity, allocation),
-                        _ => {
-                            s.count("volume_info");
-                            let info = lv(vol.info())?;
-                            (info.capacity, info.allocation)
-                        }
-                    };
-                    let path = match parsed.path {
-                        Some(path) => Some(path),
-                        None => {
-                            s.count("volume_path");
-                            vol.path().ok()
-                        }
-                    };
-                    volumes.push(VolumeFacts {
-                        pool: name.clone(),
-                        name: lv(vol.name())?,
-                        key: lv(vol.key())?,
-                        path,
-                        capacity,
-                        allocation,
-                        format: parsed.format,
-                        backing: parsed.backing_path,
-                    });
+                let listed = lv(pool.list_all_volumes(0))?;
+                s.answered();
+                let answers = s.answers();
+                let calls = &s.shared.calls;
+                let read = parallel::map(&listed, parallel::threads_for(&s.opts.uri), |vol| {
+                    let facts = volume_facts(calls, &name, vol);
+                    answers.answered();
+                    facts
+                });
+                for facts in read {
+                    volumes.push(facts?);
                 }
             }
             volumes.sort_by(|a, b| a.name.cmp(&b.name));
