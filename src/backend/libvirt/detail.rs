@@ -13,6 +13,12 @@ pub fn lookup(s: &Session, id: &str) -> Result<virt::domain::Domain, BackendErro
     lv(s.conn.lookup_domain_by_uuid_string(id))
 }
 
+/// Count a call of `kind`, then make it.
+fn count_then<R>(s: &Session, kind: &'static str, call: impl FnOnce() -> R) -> R {
+    s.count(kind);
+    call()
+}
+
 fn disks(s: &Session, d: &DomainFacts, storage: &Storage) -> Vec<DiskInfo> {
     d.xml
         .disks
@@ -23,10 +29,8 @@ fn disks(s: &Session, d: &DomainFacts, storage: &Storage) -> Vec<DiskInfo> {
                 Some(v) => (Some(v.capacity), Some(v.allocation)),
                 None if disk.is_cdrom_or_floppy() => (None, None),
                 // Only trust block info when the call succeeded.
-                None => match {
-                    s.count("block_info");
-                    ffi::block_info(&d.dom, &disk.target)
-                } {
+                None => match count_then(s, "block_info", || ffi::block_info(&d.dom, &disk.target))
+                {
                     Ok(b) => (Some(b.capacity), Some(b.allocation)),
                     Err(_) => (None, None),
                 },

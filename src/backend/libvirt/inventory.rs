@@ -117,9 +117,12 @@ fn listed_ids(s: &Session, flags: u32) -> Result<HashSet<String>, BackendError> 
     Ok(listed(s, flags)?.into_iter().map(|(id, _)| id).collect())
 }
 
+/// State and reason (`VIR_DOMAIN_*` numbers) by domain UUID.
+type States = HashMap<String, (u32, i32)>;
+
 /// State and reason of every domain by UUID from one `virConnectGetAllDomainStats` call;
 /// `None` when the daemon has no such call (libvirt before 1.2.8).
-fn bulk_states(s: &Session) -> Result<Option<HashMap<String, (u32, i32)>>, BackendError> {
+fn bulk_states(s: &Session) -> Result<Option<States>, BackendError> {
     s.count("get_all_domain_stats");
     let records = match without_waiting(
         |flags| ffi::DomainStatsList::fetch(&s.conn, sys::VIR_DOMAIN_STATS_STATE, flags),
