@@ -8,7 +8,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use yun::app::state::AppState;
-use yun::backend::{Capabilities, CommandStyle, InstanceAction};
 use yun::i18n::Lang;
 use yun::model::{
     Address, AddressSource, Instance, InstanceSize, InstanceStatus, Listing, PowerState,
@@ -47,14 +46,7 @@ fn instances(n: usize) -> Vec<Instance> {
 }
 
 fn state(n: usize) -> AppState {
-    let caps = Capabilities {
-        readonly: false,
-        actions: InstanceAction::all(),
-        edit: true,
-        command_style: CommandStyle::Virsh {
-            uri: "test:///bench".into(),
-        },
-    };
+    let caps = yun::backend::libvirt::capabilities("test:///bench", false);
     let mut state = AppState::new(
         Lang::En,
         caps,
@@ -69,13 +61,13 @@ fn bench(c: &mut Criterion) {
     let theme = Theme::default_theme();
     let mut group = c.benchmark_group("instances_10k");
 
-    let mut s = state(10_000);
+    let s = state(10_000);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
     group.bench_function("draw_frame_160x48", |b| {
         b.iter(|| {
             terminal
                 .draw(|f| {
-                    yun::ui::draw(f, &mut s, &theme);
+                    yun::ui::draw(f, &s, &theme);
                 })
                 .map(|_| ())
                 .unwrap();
@@ -91,7 +83,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             terminal
                 .draw(|f| {
-                    yun::ui::draw(f, &mut s, &theme);
+                    yun::ui::draw(f, &s, &theme);
                 })
                 .map(|_| ())
                 .unwrap();

@@ -26,8 +26,10 @@ esac
 cargo build --release --quiet
 bin=$PWD/target/release/yun
 work=$(mktemp -d)
-socket="yun-monitor-bench-$$"
-trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=lib/tmux-driver.sh
+. scripts/lib/tmux-driver.sh
+export TD_TIMEOUT=60
+trap 'td_stop; rm -rf "$work"' EXIT
 
 {
     echo "<node><cpu><mhz>2900</mhz><model>bench</model><active>64</active><nodes>1</nodes>"
@@ -39,25 +41,24 @@ trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
     echo "</node>"
 } >"$work/host.xml"
 
-tmux -L "$socket" new-session -d -x 120 -y 40 "bash --norc --noprofile"
-sleep 0.3
-tmux -L "$socket" send-keys "YUN_STATE_DIR=$work YUN_CONFIG_DIR=$work/config exec $bin -c test://$work/host.xml --interval 1" Enter
-until tmux -L "$socket" capture-pane -p | grep -q "Instances ($domains)"; do sleep 0.1; done
+td_start 120 40 "$work/state" "$work/config" "$work/home"
+td_yun "$bin" -c "test://$work/host.xml" --interval 1
+td_wait_for "Instances ($domains)"
 case $view in
 monitor)
-    tmux -L "$socket" send-keys m
-    until tmux -L "$socket" capture-pane -p | grep -q 'Monitor ·'; do sleep 0.1; done
+    td_keys m
+    td_wait_for 'Monitor ·'
     ;;
 overview)
-    tmux -L "$socket" send-keys 1
-    until tmux -L "$socket" capture-pane -p | grep -q 'vm-0000 .*%'; do sleep 0.1; done
+    td_keys 1
+    td_wait_match 'vm-0000 .*%'
     ;;
 instances)
-    tmux -L "$socket" send-keys %
-    until tmux -L "$socket" capture-pane -p | grep -q 'Running .*%'; do sleep 0.1; done
+    td_keys %
+    td_wait_match 'Running .*%'
     ;;
 esac
-pid=$(pgrep -f "$bin -c test://$work/host.xml" | head -n 1)
+pid=$(td_yun_pid)
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
 sleep 3

@@ -11,22 +11,25 @@ runs=${1:-20}
 cargo build --release --quiet
 bin=$PWD/target/release/yun
 work=$(mktemp -d)
-socket="yun-bench-$$"
-trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=lib/tmux-driver.sh
+. scripts/lib/tmux-driver.sh
+# Look at the screen as often as possible: the wait is what is measured.
+export TD_POLL=0
+trap 'td_stop; rm -rf "$work"' EXIT
 
 ms_now() { date +%s%N | cut -c1-13; }
 
 times=()
 for ((i = 1; i <= runs; i++)); do
-    tmux -L "$socket" new-session -d -x 120 -y 40 "bash --norc --noprofile"
-    sleep 0.2
+    td_start 120 40 "$work" "$work/config" "$work/home"
+    script=$(td_yun_script "$bin" --demo)
     start=$(ms_now)
-    tmux -L "$socket" send-keys "YUN_STATE_DIR=$work YUN_CONFIG_DIR=$work/config exec $bin --demo" Enter
-    until tmux -L "$socket" capture-pane -p | grep -q 'web-01'; do :; done
+    td_run "$script"
+    td_wait_for 'web-01'
     end=$(ms_now)
     times+=($((end - start)))
     echo "run $i: $((end - start)) ms (screen)"
-    tmux -L "$socket" kill-server
+    td_stop
     sleep 0.1
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')

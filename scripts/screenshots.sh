@@ -30,21 +30,14 @@ cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
 readonly YUN="${CARGO_TARGET_DIR:-$ROOT/target}/release/yun"
 [[ -x "$YUN" ]] || die "no binary at $YUN"
 
+# shellcheck source=lib/tmux-driver.sh
+. "$ROOT/scripts/lib/tmux-driver.sh"
+export TD_TIMEOUT=$TIMEOUT
+
 WORK=$(mktemp -d)
 readonly WORK
-# One tmux server per shot, on its own socket.
-SHOT_NO=0
-socket() { echo "yun-shots-$$-$SHOT_NO"; }
-# Stops the current shot's server and removes its socket file, which tmux leaves behind.
-stop_server() {
-    local path
-    path=$(tmux -L "$(socket)" display-message -p '#{socket_path}' 2>/dev/null) || return 0
-    tmux -L "$(socket)" kill-server 2>/dev/null || true
-    [[ -S "$path" ]] && rm -f "$path"
-    return 0
-}
 cleanup() {
-    stop_server
+    td_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -54,76 +47,27 @@ pad=$((${#SHOWN_STATE_DIR} - ${#WORK} - 1))
 ((pad >= 1)) || die "temporary directory path too long ($WORK); set TMPDIR to a shorter one"
 STATE_DIR="$WORK/$(printf 's%.0s' $(seq "$pad"))"
 readonly STATE_DIR
-mkdir -p "$STATE_DIR" "$WORK/config" "$WORK/home" "$OUT"
+mkdir -p "$OUT"
 
-t() { tmux -u -L "$(socket)" "$@"; }
+wait_for() { td_wait_for "$@"; }
+keys() { td_keys "$@"; }
 
-# Polls the pane every 50 ms until it contains every given text.
-wait_for() {
-    local deadline=$((SECONDS + TIMEOUT)) screen text missing
-    while :; do
-        screen=$(t capture-pane -p -t shot)
-        missing=""
-        for text in "$@"; do
-            [[ "$screen" == *"$text"* ]] || missing=$text
-        done
-        [[ -z "$missing" ]] && return 0
-        if ((SECONDS >= deadline)); then
-            printf '%s\n' "$screen" >&2
-            die "timed out waiting for '$missing'"
-        fi
-        sleep 0.05
-    done
-}
-
-# Waits until the pane shows the same thing for several polls in a row.
-wait_stable() {
-    local deadline=$((SECONDS + TIMEOUT)) last now same=0
-    last=$(t capture-pane -e -p -t shot)
-    while ((same < 6)); do
-        sleep 0.05
-        now=$(t capture-pane -e -p -t shot)
-        if [[ "$now" == "$last" ]]; then
-            same=$((same + 1))
-        else
-            same=0
-            last=$now
-        fi
-        ((SECONDS < deadline)) || die "screen never settled"
-    done
-}
-
-keys() { t send-keys -t shot "$@"; }
-
-# Escape alone, then a pause so the next key is not read as Alt+key.
-escape() {
-    keys Escape
-    sleep 0.1
-}
-
-# Starts a fresh session running yun with the given arguments and waits for the first table.
+# Starts a fresh tmux server running yun --demo with the given arguments.
 start() {
-    SHOT_NO=$((SHOT_NO + 1))
-    t -f /dev/null new-session -d -s shot -x "$COLS" -y "$ROWS" \
-        "env -i HOME='$WORK/home' PATH='$PATH' TERM=tmux-256color LANG=C.UTF-8 \
-         YUN_STATE_DIR='$STATE_DIR' YUN_CONFIG_DIR='$WORK/config' PS1='$ ' \
-         bash --norc --noprofile"
-    t set-option -g window-size manual
-    wait_for '$'
-    t send-keys -t shot -l "'$YUN' --demo $*"
-    keys Enter
+    td_start "$COLS" "$ROWS" "$STATE_DIR" "$WORK/config" "$WORK/home"
+    td_yun "$YUN" --demo "$@"
 }
 
 # Captures the pane and writes screenshots/<name>.svg.
 shoot() {
     local name=$1 title=$2
     shift 2
-    wait_stable
-    t capture-pane -e -p -N -t shot >"$WORK/$name.ans"
+    td_wait_stable
+    td_capture -e -N >"$WORK/$name.ans"
     python3 "$ROOT/scripts/ansi2svg.py" --cols "$COLS" --rows "$ROWS" --title "$title" \
         --replace "$STATE_DIR=$SHOWN_STATE_DIR" "$@" "$WORK/$name.ans" "$OUT/$name.svg"
     keys q
-    stop_server
+    td_stop
     echo "screenshots: screenshots/$name.svg"
 }
 

@@ -36,6 +36,23 @@ pub struct Config {
     pub monitor_window_secs: i64,
     pub flavors: Vec<FlavorConfig>,
     pub audit: AuditConfig,
+    /// `[keys]` as written, with spans: the keymap checks the entries and reports each bad one
+    /// by its line, so this stays raw here.
+    #[serde(rename = "keys")]
+    keys_table: KeyGroup,
+    /// `[keys]` resolved to entries with their places, filled in by `parse`.
+    #[serde(skip)]
+    pub keys: Vec<KeyOverride>,
+}
+
+/// One `[keys]` entry: a binding id and the keys the user gave it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyOverride {
+    pub id: String,
+    /// The keys as written; `None` when the value is neither a string nor a list of strings.
+    pub keys: Option<Vec<String>>,
+    /// Where the entry stands, for messages: `<file> line <n>`.
+    pub at: String,
 }
 
 /// `[audit]`: the log of every change yun makes.
@@ -78,6 +95,8 @@ impl Default for Config {
             monitor_window_secs: 300,
             flavors: default_flavors(),
             audit: AuditConfig::default(),
+            keys_table: KeyGroup::default(),
+            keys: Vec::new(),
         }
     }
 }
@@ -211,7 +230,10 @@ impl Config {
 
     /// Parse a config text; the error names the file, line and key.
     pub fn parse(text: &str, file: &Path) -> Result<Self, String> {
-        toml::from_str::<Self>(text).map_err(|e| describe_toml_error(&e, text, file))
+        let mut config =
+            toml::from_str::<Self>(text).map_err(|e| describe_toml_error(&e, text, file))?;
+        config.keys = key_overrides(&config.keys_table, text, file);
+        Ok(config)
     }
 
     /// Load `config.toml` from `dir`. A missing file gives the defaults; a bad one gives the
@@ -235,15 +257,124 @@ impl Config {
     }
 }
 
+/// `[keys]` as TOML nests it: `instance.delete = "x"` is a dotted key, so it arrives as
+/// `instance = { delete = "x" }`; each key keeps its span for the line number.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct KeyGroup(Vec<(toml::Spanned<String>, KeyNode)>);
+
+#[derive(Clone, Debug, PartialEq)]
+enum KeyNode {
+    /// A string or a list of strings; `None` for any other value.
+    Keys(Option<Vec<String>>),
+    Group(KeyGroup),
+}
+
+impl<'de> Deserialize<'de> for KeyGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match KeyNode::deserialize(d)? {
+            KeyNode::Group(group) => Ok(group),
+            KeyNode::Keys(_) => Err(serde::de::Error::custom(
+                "`keys` must be a table: [keys] with lines such as instance.delete = \"ctrl-d\"",
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyNode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(KeyNodeVisitor)
+    }
+}
+
+struct KeyNodeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeyNodeVisitor {
+    type Value = KeyNode;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key, a list of keys, or a table of bindings")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyNode, E> {
+        Ok(KeyNode::Keys(Some(vec![v.to_string()])))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<KeyNode, A::Error> {
+        let mut keys = Some(Vec::new());
+        while let Some(value) = seq.next_element::<toml::Value>()? {
+            match (value.as_str(), keys.as_mut()) {
+                (Some(key), Some(list)) => list.push(key.to_string()),
+                _ => keys = None,
+            }
+        }
+        Ok(KeyNode::Keys(keys))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<KeyNode, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<toml::Spanned<String>>()? {
+            entries.push((key, map.next_value::<KeyNode>()?));
+        }
+        Ok(KeyNode::Group(KeyGroup(entries)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<KeyNode, E> {
+        Ok(KeyNode::Keys(None))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<KeyNode, E> {
+        Ok(KeyNode::Keys(None))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<KeyNode, E> {
+        Ok(KeyNode::Keys(None))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<KeyNode, E> {
+        Ok(KeyNode::Keys(None))
+    }
+}
+
+/// The `[keys]` entries in the order they are written, each with its file and line.
+fn key_overrides(group: &KeyGroup, text: &str, file: &Path) -> Vec<KeyOverride> {
+    fn walk(group: &KeyGroup, prefix: &str, out: &mut Vec<(usize, String, Option<Vec<String>>)>) {
+        for (key, node) in &group.0 {
+            let id = if prefix.is_empty() {
+                key.get_ref().clone()
+            } else {
+                format!("{prefix}.{}", key.get_ref())
+            };
+            match node {
+                KeyNode::Keys(keys) => out.push((key.span().start, id, keys.clone())),
+                KeyNode::Group(inner) => walk(inner, &id, out),
+            }
+        }
+    }
+    let mut entries = Vec::new();
+    walk(group, "", &mut entries);
+    entries.sort_by_key(|(start, _, _)| *start);
+    entries
+        .into_iter()
+        .map(|(start, id, keys)| KeyOverride {
+            id,
+            keys,
+            at: format!("{} line {}", file.display(), line_of(text, start)),
+        })
+        .collect()
+}
+
+/// The 1-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.get(..at.min(text.len()))
+        .map_or(1, |before| before.matches('\n').count() + 1)
+}
+
 fn describe_toml_error(e: &toml::de::Error, text: &str, file: &Path) -> String {
     let message = e.message().trim();
     let Some(span) = e.span() else {
         return format!("{}: {message}; using defaults", file.display());
     };
-    let start = span.start.min(text.len());
-    let line = text
-        .get(..start)
-        .map_or(1, |before| before.matches('\n').count() + 1);
+    let line = line_of(text, span.start);
     let line_text = text.lines().nth(line - 1).unwrap_or("");
     let key = line_text
         .split('=')
@@ -336,8 +467,53 @@ mod tests {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        let parsed = Config::parse(&uncommented, Path::new("x")).unwrap();
+        let mut parsed = Config::parse(&uncommented, Path::new("x")).unwrap();
+        // `[keys]` lists every binding with its default keys (the keymap's tests check those);
+        // an empty `[keys]` means the same.
+        assert!(!parsed.keys.is_empty());
+        parsed.keys.clear();
+        parsed.keys_table = KeyGroup::default();
         assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn keys_entries_keep_their_ids_and_lines_dotted_quoted_or_in_subtables() {
+        let text = "theme = \"light\"\n[keys]\ninstance.delete = \"X\"\n\
+                    \"table.down\" = [\"j\", \"down\"]\napp.quit = 5\n\
+                    [keys.tab]\nnext = \"ctrl-n\"\n";
+        let config = Config::parse(text, Path::new("/c/config.toml")).unwrap();
+        let entries: Vec<(&str, Option<Vec<&str>>, &str)> = config
+            .keys
+            .iter()
+            .map(|k| {
+                let keys = k
+                    .keys
+                    .as_ref()
+                    .map(|list| list.iter().map(String::as_str).collect());
+                (k.id.as_str(), keys, k.at.as_str())
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            vec![
+                ("instance.delete", Some(vec!["X"]), "/c/config.toml line 3"),
+                (
+                    "table.down",
+                    Some(vec!["j", "down"]),
+                    "/c/config.toml line 4"
+                ),
+                ("app.quit", None, "/c/config.toml line 5"),
+                ("tab.next", Some(vec!["ctrl-n"]), "/c/config.toml line 7"),
+            ]
+        );
+        assert_eq!(config.theme, "light");
+    }
+
+    #[test]
+    fn keys_that_is_not_a_table_is_reported_with_its_line() {
+        let err = Config::parse("\nkeys = \"x\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.contains("c.toml line 2"), "{err}");
+        assert!(err.contains("must be a table"), "{err}");
     }
 
     #[test]

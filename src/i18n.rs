@@ -177,6 +177,7 @@ catalogue! {
     TaskResuming => "Resuming", "正在恢复";
     TaskDeleting => "Deleting", "正在删除";
     TaskUpdating => "Updating", "正在更新";
+    TaskCreating => "Creating", "正在创建";
     TaskMigrating => "Migrating", "正在迁移";
     TaskSnapshotting => "Snapshotting", "正在创建快照";
     TaskDumping => "Dumping", "正在转储";
@@ -201,6 +202,7 @@ catalogue! {
     ActRevertResize => "Revert resize", "撤销调整大小";
     ActRename => "Rename", "重命名";
     ActMetadata => "Update metadata", "更新元数据";
+    ActCreateVolume => "Create volume", "创建云硬盘";
     ActConsole => "Console", "控制台";
     ActEdit => "Edit", "编辑";
     ActMonitor => "Monitor", "监控";
@@ -233,11 +235,9 @@ catalogue! {
     KeyRevealToken => "console view: show / hide the URL's token", "控制台窗口: 显示 / 隐藏URL中的令牌";
     PromptSnapshot => "Name of the snapshot of “{name}”:", "云主机“{name}”的快照名称:";
     PromptRename => "New name for “{name}”:", "云主机“{name}”的新名称:";
-    PromptMetadata => "Metadata for “{name}” (key=value, separated by spaces):", "云主机“{name}”的元数据 (key=value, 空格分隔):";
-    PromptHint => "Enter: go on    Esc: cancel", "回车: 继续    Esc: 取消";
+    PromptMetadata => "Metadata for “{name}” (key=value, separated by commas or spaces):", "云主机“{name}”的元数据 (key=value, 逗号或空格分隔):";
     PickFlavorTitle => "Resize “{name}” to", "将“{name}”调整为";
     PickFlavorHint => "j/k: choose    Enter: resize    Esc: cancel", "j/k: 选择    回车: 调整    Esc: 取消";
-    PromptEmpty => "nothing entered", "未输入内容";
 
     HelpTitle => "Keys", "快捷键";
     HelpContextGlobal => "Everywhere", "全局";
@@ -245,7 +245,45 @@ catalogue! {
     HelpContextInstances => "Instances", "云主机";
     HelpContextDetail => "Detail", "详情";
     HelpContextCommands => "Commands", "命令";
-    HelpCommands => ":instances :flavors :images :volumes :networks :overview  :sort <column>  :refresh  :help  :quit", ":instances :flavors :images :volumes :networks :overview  :sort <列名>  :refresh  :help  :quit";
+    HelpContextModal => "Any dialog", "所有对话框";
+    HelpContextHelp => "Help", "帮助";
+    HelpContextConfirm => "Confirmation", "确认";
+    HelpContextConsole => "Console", "控制台";
+    HelpContextEditFailed => "Failed edit", "编辑失败";
+    HelpContextPicker => "Flavor list", "配置列表";
+    HelpContextForm => "Forms", "表单";
+    HelpContextFormChoice => "Form lists, checkboxes and units", "表单的列表、勾选框和单位";
+    HelpContextFilter => "Filter line", "过滤行";
+    HelpContextCommandLine => "Command line", "命令行";
+    HelpTyping => "other keys edit the text", "其他按键编辑文本";
+    FormName => "Name", "名称";
+    FormSnapshotName => "Snapshot name", "快照名称";
+    FormNewName => "New name", "新名称";
+    FormMetadata => "Metadata", "元数据";
+    FormRequired => "required", "必填";
+    FormNotANumber => "not a number", "不是数字";
+    FormNoChoice => "nothing matches", "没有匹配项";
+    FormNoSuchFile => "no such file", "文件不存在";
+    FormMetadataBad => "not key=value: “{piece}”", "不是 key=value 格式: “{piece}”";
+    FormHint => "{next}: next field    {submit}: next / submit    {cancel}: cancel", "{next}: 下一项    {submit}: 下一项 / 提交    {cancel}: 取消";
+    KeyCancel => "cancel", "取消";
+    KeyClose => "close", "关闭";
+    KeyConfirm => "confirm", "确认";
+    KeyDeleteVolumes => "also delete its volumes", "同时删除云硬盘";
+    KeyAttachSerial => "attach to the serial console", "连接串行控制台";
+    KeyEditAgain => "edit again (your changes are kept)", "重新编辑 (保留修改)";
+    KeyDiscard => "discard the changes", "放弃修改";
+    KeyChoose => "choose", "选择";
+    KeyFormNext => "next field", "下一项";
+    KeyFormPrev => "previous field", "上一项";
+    KeyFormSubmit => "next field; on the last, submit", "下一项; 最后一项时提交";
+    KeyFormChoiceDown => "next choice or unit", "下一个选项或单位";
+    KeyFormChoiceUp => "previous choice or unit", "上一个选项或单位";
+    KeyFormToggle => "tick or untick", "勾选或取消";
+    KeyFilterDone => "keep the filter", "保留过滤";
+    KeyFilterClear => "clear the filter", "清除过滤";
+    KeyComplete => "complete the command or its argument", "补全命令或参数";
+    KeyRunCommand => "run the command", "执行命令";
 
     ConfirmTitle => "Confirm", "确认";
     ConfirmQuestion => "{action} instance “{name}”?", "确定要{action}云主机“{name}”吗?";
@@ -336,6 +374,18 @@ catalogue! {
     StatusNotAllowed => "{action} is not possible for “{name}” in state {status}", "云主机“{name}”处于{status}状态, 无法{action}";
     StatusReadonly => "read-only mode: {action} refused", "只读模式: 拒绝{action}";
     StatusUnknownCommand => "unknown command: {command}", "未知命令: {command}";
+    StatusMissingArgument => ":{command} needs {arg}", ":{command} 需要参数 {arg}";
+    StatusBadArgument => ":{command}: cannot use “{arg}”", ":{command}: 无法使用“{arg}”";
+    ArgColumn => "<column>", "<列名>";
+    ArgRegion => "<region>", "<区域>";
+    ArgProject => "<project>", "<项目>";
+    ArgFlavor => "<flavor>", "<配置>";
+    ArgOnOff => "[on|off]", "[on|off]";
+    ArgText => "[text]", "[文本]";
+    CmdSort => "sort by a column (next column without one)", "按列排序 (不带参数: 下一列)";
+    CmdRegion => "switch to another region", "切换区域";
+    CmdProject => "switch to another project", "切换项目";
+    CmdAllProjects => "instances of every project (admin)", "所有项目的云主机 (管理员)";
     StatusLoadFailed => "could not load {what}: {error}", "无法加载{what}: {error}";
     StatusNoEditor => "could not run the editor {editor}: {error}", "无法运行编辑器 {editor}: {error}";
     StatusUnchanged => "{name}: XML not changed", "{name}: XML 未修改";
@@ -424,6 +474,7 @@ pub fn task_text(task: Option<&str>, lang: Lang) -> String {
         Some("resuming") => Msg::TaskResuming,
         Some("deleting") => Msg::TaskDeleting,
         Some("updating") => Msg::TaskUpdating,
+        Some("creating") => Msg::TaskCreating,
         Some("migrating") => Msg::TaskMigrating,
         Some("snapshotting") => Msg::TaskSnapshotting,
         Some("dumping") => Msg::TaskDumping,

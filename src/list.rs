@@ -1,10 +1,11 @@
 //! `yun list …`: the tables without the console, as aligned text, JSON or CSV.
 
 use crate::app::columns::{self, Column};
+use crate::backend::Capabilities;
 use crate::cli::OutputFormat;
 use crate::format;
 use crate::i18n::Lang;
-use crate::model::Listing;
+use crate::model::{Listing, ResourceKind};
 
 /// Render a listing in `format`. JSON carries every field of the model, exactly (serde escapes
 /// what JSON must); table and CSV carry the console's columns, with every control and bidi
@@ -13,7 +14,7 @@ pub fn render(
     listing: &Listing,
     output: OutputFormat,
     lang: Lang,
-    cloud: bool,
+    caps: &Capabilities,
 ) -> Result<String, serde_json::Error> {
     if output == OutputFormat::Json {
         let mut text = match listing {
@@ -32,11 +33,31 @@ pub fn render(
     }
     let (header, rows) = match listing {
         Listing::Overview(_) => (Vec::new(), Vec::new()),
-        Listing::Instances(l) => cells(l, &columns::instances(cloud), lang),
-        Listing::Flavors(l) => cells(l, &columns::flavors(cloud), lang),
-        Listing::Images(l) => cells(l, &columns::images(cloud), lang),
-        Listing::Volumes { volumes, .. } => cells(volumes, &columns::volumes(cloud), lang),
-        Listing::Networks(l) => cells(l, &columns::networks(cloud), lang),
+        Listing::Instances(l) => cells(
+            l,
+            &columns::instances(caps.columns(ResourceKind::Instances)),
+            lang,
+        ),
+        Listing::Flavors(l) => cells(
+            l,
+            &columns::flavors(caps.columns(ResourceKind::Flavors)),
+            lang,
+        ),
+        Listing::Images(l) => cells(
+            l,
+            &columns::images(caps.columns(ResourceKind::Images)),
+            lang,
+        ),
+        Listing::Volumes { volumes, .. } => cells(
+            volumes,
+            &columns::volumes(caps.columns(ResourceKind::Volumes)),
+            lang,
+        ),
+        Listing::Networks(l) => cells(
+            l,
+            &columns::networks(caps.columns(ResourceKind::Networks)),
+            lang,
+        ),
         Listing::SecurityGroups(l) => cells(l, &columns::security_groups(), lang),
         Listing::FloatingIps(l) => cells(l, &columns::floating_ips(), lang),
         Listing::Ports(l) => cells(l, &columns::ports(), lang),
@@ -153,7 +174,13 @@ mod tests {
 
     #[test]
     fn csv_quotes_fields_with_commas_and_quotes() {
-        let out = render(&flavors(), OutputFormat::Csv, Lang::En, false).unwrap();
+        let out = render(
+            &flavors(),
+            OutputFormat::Csv,
+            Lang::En,
+            &crate::backend::libvirt::capabilities("test:///default", false),
+        )
+        .unwrap();
         let mut lines = out.lines();
         assert_eq!(
             lines.next(),
@@ -186,13 +213,25 @@ mod tests {
 
     #[test]
     fn table_and_csv_escape_controls_visibly_and_csv_defuses_formulas() {
-        let table = render(&hostile_flavor(), OutputFormat::Table, Lang::En, false).unwrap();
+        let table = render(
+            &hostile_flavor(),
+            OutputFormat::Table,
+            Lang::En,
+            &crate::backend::libvirt::capabilities("test:///default", false),
+        )
+        .unwrap();
         assert_eq!(raw_controls(&table), Vec::<char>::new(), "{table:?}");
         assert!(
             table.contains("evil\\e]0;PWNED\\x07\\e[2J\\u{202e}gpj.exe\\u{9b}31m"),
             "{table}"
         );
-        let csv = render(&hostile_flavor(), OutputFormat::Csv, Lang::En, false).unwrap();
+        let csv = render(
+            &hostile_flavor(),
+            OutputFormat::Csv,
+            Lang::En,
+            &crate::backend::libvirt::capabilities("test:///default", false),
+        )
+        .unwrap();
         assert_eq!(raw_controls(&csv), Vec::<char>::new(), "{csv:?}");
         let row = csv.lines().nth(1).unwrap();
         assert!(
@@ -212,7 +251,13 @@ mod tests {
 
     #[test]
     fn json_keeps_the_exact_name() {
-        let out = render(&hostile_flavor(), OutputFormat::Json, Lang::En, false).unwrap();
+        let out = render(
+            &hostile_flavor(),
+            OutputFormat::Json,
+            Lang::En,
+            &crate::backend::libvirt::capabilities("test:///default", false),
+        )
+        .unwrap();
         assert!(!out.contains('\u{1b}'));
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(
@@ -223,7 +268,13 @@ mod tests {
 
     #[test]
     fn json_has_raw_numbers() {
-        let out = render(&flavors(), OutputFormat::Json, Lang::En, false).unwrap();
+        let out = render(
+            &flavors(),
+            OutputFormat::Json,
+            Lang::En,
+            &crate::backend::libvirt::capabilities("test:///default", false),
+        )
+        .unwrap();
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v[0]["ram_bytes"], 536_870_912);
     }

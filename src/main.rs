@@ -6,23 +6,46 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::CommandFactory;
 
+use yun::app::keymap::Keymap;
 use yun::app::run::{self, Exit};
 use yun::app::state::{AppState, Level};
 use yun::backend::Backend;
 use yun::backend::libvirt::LibvirtBackend;
 use yun::backend::openstack::{self, OpenStackBackend, OpenStackOptions};
-use yun::cli::{Cli, Command};
+use yun::cli::{self, Cli, Command};
 use yun::config::{Config, Paths};
 use yun::i18n::{Lang, Msg};
 use yun::stderr::StderrRedirect;
 use yun::theme::Theme;
-use yun::{launch, list, logging, terminal};
+use yun::{list, logging, startup, terminal};
 
 fn main() -> ExitCode {
     let started = Instant::now();
-    let paths = match Paths::resolve() {
+    let paths = Paths::resolve();
+    let mut command = Cli::command();
+    if let Ok(paths) = &paths {
+        command = command.after_help(format!(
+            "Files:\n  config  {}\n  themes  {}\n  logs    {}",
+            paths.config_dir.join("config.toml").display(),
+            paths.themes_dir().display(),
+            paths.state_dir.join("yun.log").display()
+        ));
+    }
+    let cli = match Cli::parse_with(command, std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Completions and the man page describe the command line only: no files, no connection.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            return print_stdout(|out| cli::write_completions(*shell, out));
+        }
+        Some(Command::Man) => return print_stdout(cli::write_man_page),
+        _ => {}
+    }
+    let paths = match paths {
         Ok(paths) => paths,
         Err(line) => {
             eprintln!("{line}");
@@ -30,16 +53,6 @@ fn main() -> ExitCode {
         }
     };
     quiet_libvirt(&paths);
-    let command = Cli::command().after_help(format!(
-        "Files:\n  config  {}\n  themes  {}\n  logs    {}",
-        paths.config_dir.join("config.toml").display(),
-        paths.themes_dir().display(),
-        paths.state_dir.join("yun.log").display()
-    ));
-    let cli = match Cli::from_arg_matches(&command.get_matches()) {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    };
     let _log_guard = logging::init(&paths.state_dir);
     if color_eyre::config::HookBuilder::default()
         .display_env_section(false)
@@ -111,7 +124,7 @@ struct Context {
 
 impl Context {
     fn lang(&self) -> Lang {
-        launch::lang(&self.cli, &self.config)
+        startup::lang(&self.cli, &self.config)
     }
 
     fn libvirt_log(&self) -> std::path::PathBuf {
@@ -120,7 +133,7 @@ impl Context {
 }
 
 fn connect_libvirt(ctx: &Context) -> Result<LibvirtBackend, String> {
-    let uri = launch::uri(&ctx.cli, &ctx.paths.state_dir).map_err(|e| {
+    let uri = startup::uri(&ctx.cli, &ctx.paths.state_dir).map_err(|e| {
         format!(
             "yun: cannot write the demo host file in {}: {e}",
             ctx.paths.state_dir.display()
@@ -129,9 +142,9 @@ fn connect_libvirt(ctx: &Context) -> Result<LibvirtBackend, String> {
     tracing::info!(%uri, readonly = ctx.cli.readonly, "connecting");
     let quiet = StderrRedirect::to_file(&ctx.libvirt_log());
     let connected =
-        LibvirtBackend::connect(launch::libvirt_options(uri.clone(), &ctx.cli, &ctx.config));
+        LibvirtBackend::connect(startup::libvirt_options(uri.clone(), &ctx.cli, &ctx.config));
     drop(quiet);
-    connected.map_err(|e| launch::connect_failure(&uri, &e.to_string()))
+    connected.map_err(|e| startup::connect_failure(&uri, &e.to_string()))
 }
 
 fn connect_cloud(
@@ -175,13 +188,10 @@ fn run_with<B: Backend>(
     backend: Arc<B>,
 ) -> ExitCode {
     let lang = ctx.lang();
-    let cloud = matches!(
-        backend.capabilities().command_style,
-        yun::backend::CommandStyle::OpenStack { .. }
-    );
+    let caps = backend.capabilities();
     if let Some(Command::List { what, output }) = &ctx.cli.command {
         let listing = runtime.block_on(backend.list(*what));
-        return match listing.map(|l| list::render(&l, *output, lang, cloud)) {
+        return match listing.map(|l| list::render(&l, *output, lang, &caps)) {
             Ok(Ok(text)) => {
                 print!("{text}");
                 ExitCode::SUCCESS
@@ -224,13 +234,25 @@ fn run_with<B: Backend>(
         monitor_config.monitor_window(),
         Instant::now(),
     );
-    if let Some(e) = ctx.config_error.clone().or(theme_error) {
+    let (keymap, key_problems) = Keymap::with_user_keys(&state.caps, &ctx.config.keys);
+    state.keymap = keymap;
+    for problem in &key_problems {
+        tracing::warn!("{problem}");
+    }
+    let problems: Vec<String> = ctx
+        .config_error
+        .iter()
+        .chain(theme_error.iter())
+        .chain(key_problems.iter())
+        .cloned()
+        .collect();
+    if !problems.is_empty() {
         state.set_status(
             Level::Error,
-            Msg::StatusConfigError.fill(lang, &[("error", &e)]),
+            Msg::StatusConfigError.fill(lang, &[("error", &problems.join("; "))]),
         );
     }
-    let refresh = launch::refresh(&ctx.cli, &ctx.config);
+    let refresh = startup::refresh(&ctx.cli, &ctx.config);
     // While the console is on screen nothing may write to the terminal behind its back.
     let quiet = StderrRedirect::to_file(&ctx.libvirt_log());
     let result = runtime.block_on(run::run(
@@ -280,6 +302,21 @@ fn print_audit(paths: &Paths, output: yun::cli::OutputFormat, as_script: bool) -
         }
         Err(e) => {
             print_error(&format!("yun: cannot read {}: {e}", path.display()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes generated text to stdout; a closed pipe (`yun man | head`) is not an error worth a
+/// panic, but it is a failure.
+fn print_stdout(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match write(&mut out).and_then(|()| std::io::Write::flush(&mut out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("yun: cannot write to stdout: {e}");
             ExitCode::FAILURE
         }
     }

@@ -211,6 +211,13 @@ pub struct Instance {
     pub created: Option<String>,
     pub fault: Option<String>,
     pub locked: Option<bool>,
+    /// A resize is done and waits to be confirmed or reverted (the backend's own status says
+    /// so in its words).
+    #[serde(skip)]
+    pub resize_pending: bool,
+    /// The backend reports the instance deleted (still listed, nothing left to change).
+    #[serde(skip)]
+    pub deleted: bool,
 }
 
 impl Instance {
@@ -233,6 +240,8 @@ impl Instance {
             created: None,
             fault: None,
             locked: None,
+            resize_pending: false,
+            deleted: false,
         }
     }
 }

@@ -8,9 +8,12 @@ mod common;
 use common::{Demo, select};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use yun::app::action::{Action, Effect};
-use yun::app::state::{AppState, Level, Popup};
+use yun::app::modal::Modal;
+use yun::app::state::{AppState, Level};
 use yun::app::update;
-use yun::backend::{Backend, BackendEvent, BackendRequest};
+use yun::backend::{
+    Backend, BackendEvent, BackendRequest, CreateSpec, Listed, VolumeFormat, VolumeSpec,
+};
 use yun::i18n::Lang;
 use yun::model::{InstanceStatus, Listing, ResourceKind};
 
@@ -30,7 +33,7 @@ fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effe
                 BackendRequest::List { kind, generation } => BackendEvent::Listed {
                     kind,
                     generation,
-                    result: b.list(kind).await,
+                    result: b.list(kind).await.map(Listed::from),
                 },
                 BackendRequest::Detail { id } => {
                     let result = b.instance_detail(&id).await;
@@ -69,6 +72,10 @@ fn pump(demo: &Demo, state: &mut AppState, mut effects: Vec<Effect>) -> Vec<Effe
                         result,
                     }
                 }
+                BackendRequest::Create { spec } => {
+                    let result = b.create(spec.clone()).await;
+                    BackendEvent::Created { spec, result }
+                }
             }
         });
         effects.extend(update::on_backend(state, event));
@@ -86,7 +93,7 @@ fn key(c: char) -> KeyEvent {
 }
 
 fn press(demo: &Demo, state: &mut AppState, c: char) -> Vec<Effect> {
-    let effects = update::on_key(state, key(c));
+    let effects = yun::app::input::on_key(state, key(c));
     pump(demo, state, effects)
 }
 
@@ -120,7 +127,7 @@ fn pause_then_resume_from_the_keyboard() {
     select(&mut state, "web-01");
 
     // The request goes out and the Task column says so before libvirt answers.
-    let effects = update::on_key(&mut state, key('p'));
+    let effects = yun::app::input::on_key(&mut state, key('p'));
     let t = state.tables.get(&ResourceKind::Instances).unwrap();
     let row = t
         .ids
@@ -152,9 +159,9 @@ fn shutdown_asks_first_and_cancel_changes_nothing() {
     let mut state = demo.state(Lang::En);
     select(&mut state, "web-02");
     assert!(press(&demo, &mut state, 'h').is_empty());
-    assert!(matches!(state.popup, Some(Popup::Confirm { .. })));
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
     press(&demo, &mut state, 'n');
-    assert!(state.popup.is_none());
+    assert!(state.modal.is_none());
     assert_eq!(
         libvirt_status(&demo, "web-02"),
         Some(InstanceStatus::Active)
@@ -174,18 +181,18 @@ fn delete_with_volumes_removes_the_domain_and_its_own_disk() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
     select(&mut state, "build-box");
-    let effects = update::on_key(
+    let effects = yun::app::input::on_key(
         &mut state,
         KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
     );
     assert!(effects.is_empty());
     press(&demo, &mut state, 'v');
-    match &state.popup {
-        Some(Popup::Confirm { action, .. }) => {
+    match &state.modal {
+        Some(Modal::Confirm(confirm)) => {
+            let action = &confirm.action;
             assert_eq!(action.id(), "delete");
             assert!(
-                action
-                    .virsh_command("x", "build-box")
+                yun::backend::libvirt::virsh_command("x", "build-box", action)
                     .contains("--remove-all-storage")
             );
         }
@@ -238,7 +245,7 @@ fn readonly_refuses_mutations_from_keys_and_commands() {
     let mut state = demo.state(Lang::En);
     select(&mut state, "web-01");
     assert!(press(&demo, &mut state, 'p').is_empty());
-    assert!(state.popup.is_none());
+    assert!(state.modal.is_none());
     let effects = update::run_command(&mut state, "pause");
     assert!(effects.is_empty());
     assert!(status_text(&state).contains("read-only"));
@@ -284,11 +291,11 @@ fn edit_redefines_and_a_rejected_edit_keeps_the_text() {
         .replace("</domain>", "<nonsense>");
     let effects = update::on_edited(&mut state, id.clone(), name, &xml, Ok(broken.clone()));
     pump(&demo, &mut state, effects);
-    match &state.popup {
-        Some(Popup::EditFailed { document, .. }) => assert_eq!(document, &broken),
+    match &state.modal {
+        Some(Modal::EditFailed(failed)) => assert_eq!(failed.document, broken),
         other => panic!("{other:?}"),
     }
-    let effects = update::on_key(&mut state, key('e'));
+    let effects = yun::app::input::on_key(&mut state, key('e'));
     assert!(matches!(effects.as_slice(), [Effect::Edit { document, .. }] if *document == broken));
 }
 
@@ -306,7 +313,7 @@ fn stale_listings_are_dropped_and_selection_survives_refresh() {
         BackendEvent::Listed {
             kind: ResourceKind::Instances,
             generation: 10,
-            result: Ok(fresh),
+            result: Ok(fresh.into()),
         },
     );
     // An older answer that arrives late must not overwrite the newer one.
@@ -315,7 +322,7 @@ fn stale_listings_are_dropped_and_selection_survives_refresh() {
         BackendEvent::Listed {
             kind: ResourceKind::Instances,
             generation: 3,
-            result: Ok(Listing::Instances(Vec::new())),
+            result: Ok(Listing::Instances(Vec::new()).into()),
         },
     );
     assert_eq!(state.data.instances.len(), 14);
@@ -353,13 +360,13 @@ fn a_failed_listing_keeps_the_rows_and_says_why() {
 fn command_line_switches_tabs_and_completes() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
-    update::on_key(&mut state, key(':'));
+    yun::app::input::on_key(&mut state, key(':'));
     for c in "net".chars() {
-        update::on_key(&mut state, key(c));
+        yun::app::input::on_key(&mut state, key(c));
     }
-    update::on_key(&mut state, KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    yun::app::input::on_key(&mut state, KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     assert_eq!(state.command_input.value(), "networks");
-    let effects = update::on_key(
+    let effects = yun::app::input::on_key(
         &mut state,
         KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
     );
@@ -384,7 +391,7 @@ fn monitor_opens_samples_only_what_is_on_screen_and_closes() {
         !state.wants_stats(),
         "nothing shows statistics on the plain table"
     );
-    let effects = update::on_key(&mut state, key('m'));
+    let effects = yun::app::input::on_key(&mut state, key('m'));
     assert_eq!(state.monitor_view.as_deref(), Some(id.as_str()));
     assert!(matches!(
         effects.as_slice(),
@@ -413,7 +420,7 @@ fn the_instances_table_sorts_by_its_live_cpu_column_and_back() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
     update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
-    state.page_rows = 40;
+    state.layout.rows_per_page = 40;
     let effects = press(&demo, &mut state, '%');
     assert!(effects.is_empty(), "{effects:?}");
     std::thread::sleep(std::time::Duration::from_millis(120));
@@ -468,10 +475,12 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
     let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
     let theme = yun::theme::Theme::default_theme();
-    let mut hits = yun::ui::HitMap::default();
+    let mut facts = None;
     terminal
-        .draw(|f| hits = yun::ui::draw(f, &mut state, &theme))
+        .draw(|f| facts = Some(yun::ui::draw(f, &state, &theme)))
         .unwrap();
+    update::on_frame(&mut state, facts.unwrap());
+    let hits = state.layout.clone();
     let mouse = |kind, column, row| MouseEvent {
         kind,
         column,
@@ -480,24 +489,22 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     };
     let selected = |s: &AppState| s.tables[&ResourceKind::Instances].selected;
 
-    update::on_mouse(&mut state, mouse(MouseEventKind::ScrollDown, 10, 10), &hits);
+    yun::app::input::on_mouse(&mut state, mouse(MouseEventKind::ScrollDown, 10, 10));
     assert_eq!(selected(&state), 3);
-    update::on_mouse(&mut state, mouse(MouseEventKind::ScrollUp, 10, 10), &hits);
+    yun::app::input::on_mouse(&mut state, mouse(MouseEventKind::ScrollUp, 10, 10));
     assert_eq!(selected(&state), 0);
 
     // A click on the fifth row selects it; a second click opens its detail.
     let (body, _) = hits.body.unwrap();
     let row_y = body.y + 4;
-    update::on_mouse(
+    yun::app::input::on_mouse(
         &mut state,
         mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y),
-        &hits,
     );
     assert_eq!(selected(&state), 4);
-    let effects = update::on_mouse(
+    let effects = yun::app::input::on_mouse(
         &mut state,
         mouse(MouseEventKind::Down(MouseButton::Left), 5, row_y),
-        &hits,
     );
     assert!(state.detail.is_some());
     assert!(matches!(
@@ -509,23 +516,21 @@ fn mouse_wheel_scrolls_and_clicks_select_tabs_rows_and_sort() {
     // A click on the Status header sorts by it.
     let (header_y, columns) = hits.header.clone().unwrap();
     let status_x = columns[3].0;
-    update::on_mouse(
+    yun::app::input::on_mouse(
         &mut state,
         mouse(MouseEventKind::Down(MouseButton::Left), status_x, header_y),
-        &hits,
     );
     assert_eq!(state.tables[&ResourceKind::Instances].sort_column, 3);
 
     // A click on a tab switches to it.
     let (tab_rect, kind) = hits.tabs[5];
-    update::on_mouse(
+    yun::app::input::on_mouse(
         &mut state,
         mouse(
             MouseEventKind::Down(MouseButton::Left),
             tab_rect.x + 1,
             tab_rect.y,
         ),
-        &hits,
     );
     assert_eq!(state.tab, kind);
     assert_eq!(kind, ResourceKind::Networks);
@@ -553,9 +558,20 @@ fn rows_in_a_transitional_state_are_polled_fast_until_they_settle() {
 fn a_listing_note_reaches_the_status_line() {
     let demo = Demo::open(false);
     let mut state = demo.state(Lang::En);
+    let rows = demo
+        .runtime
+        .block_on(demo.backend.list(ResourceKind::Instances))
+        .unwrap();
     update::on_backend(
         &mut state,
-        BackendEvent::Note("2 row(s) could not be read".into()),
+        BackendEvent::Listed {
+            kind: ResourceKind::Instances,
+            generation: 10,
+            result: Ok(Listed {
+                listing: rows,
+                note: Some("2 row(s) could not be read".into()),
+            }),
+        },
     );
     let status = state.status.as_ref().unwrap();
     assert_eq!(status.level, Level::Warning);
@@ -571,7 +587,7 @@ fn the_serial_console_runs_virsh_with_the_uuid_as_one_argument() {
     let id = select(&mut state, "数据库-主");
     let effects = press(&demo, &mut state, 'c');
     assert!(effects.is_empty(), "{effects:?}");
-    let effects = update::on_key(
+    let effects = yun::app::input::on_key(
         &mut state,
         KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
     );
@@ -589,4 +605,211 @@ fn status_messages_show_bidi_and_escape_characters_escaped() {
     // What a cloud might put in a fault message that yun shows on the status line.
     state.set_status(Level::Error, "fault: \u{1b}[2Jdisk\u{202e}lluf");
     assert_eq!(status_text(&state), r"fault: \e[2Jdisk\u{202e}lluf");
+}
+
+fn volume(name: &str, pool: &str, capacity_bytes: u64) -> Action {
+    Action::Create(CreateSpec::Volume(VolumeSpec {
+        name: name.into(),
+        pool: pool.into(),
+        capacity_bytes,
+        format: VolumeFormat::Raw,
+    }))
+}
+
+#[test]
+fn a_created_volume_shows_in_the_volumes_table_once_libvirt_lists_it() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let effects = update::on_action(&mut state, volume("scratch.raw", "vms", 1 << 30));
+    // Until the answer comes, the work is a task of its own.
+    assert_eq!(state.tasks.len(), 1);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Request(BackendRequest::Create { .. })]
+    ));
+    pump(&demo, &mut state, effects);
+    assert!(state.tasks.is_empty(), "{:?}", state.tasks);
+    assert_eq!(status_text(&state), "Create volume scratch.raw: done");
+    let made = state
+        .data
+        .volumes
+        .iter()
+        .find(|v| v.name == "scratch.raw")
+        .expect("listed");
+    assert_eq!(made.capacity, Some(1 << 30));
+    assert_eq!(made.pool.as_deref(), Some("vms"));
+}
+
+#[test]
+fn a_volume_that_does_not_fit_or_whose_name_is_taken_is_refused_before_any_request() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let pool = state
+        .data
+        .pools
+        .iter()
+        .find(|p| p.name == "vms")
+        .expect("pool vms")
+        .clone();
+    assert!(yun::app::validate::volume_fits(&pool, pool.available).is_ok());
+    let effects = update::on_action(&mut state, volume("huge", "vms", pool.available + 1));
+    assert!(effects.is_empty());
+    assert!(state.tasks.is_empty());
+    assert!(
+        status_text(&state).contains("does not fit in pool vms"),
+        "{}",
+        status_text(&state)
+    );
+    let taken = state
+        .data
+        .volumes
+        .iter()
+        .find(|v| v.pool.as_deref() == Some("vms"))
+        .expect("a volume in vms")
+        .name
+        .clone();
+    let effects = update::on_action(&mut state, volume(&taken, "vms", 1 << 20));
+    assert!(effects.is_empty());
+    assert!(status_text(&state).contains("has a volume named"));
+}
+
+#[test]
+fn readonly_refuses_a_create_without_a_request() {
+    let demo = Demo::open(true);
+    let mut state = demo.state(Lang::En);
+    let effects = update::on_action(&mut state, volume("ro.raw", "vms", 1 << 20));
+    assert!(effects.is_empty());
+    assert_eq!(status_text(&state), "read-only mode: Create volume refused");
+}
+
+/// Draw one 100×30 frame and hand its layout facts to `update`, as the event loop does.
+fn frame(state: &mut AppState) -> ratatui::buffer::Buffer {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    let theme = yun::theme::Theme::default_theme();
+    let mut facts = None;
+    terminal
+        .draw(|f| facts = Some(yun::ui::draw(f, state, &theme)))
+        .unwrap();
+    update::on_frame(state, facts.unwrap());
+    terminal.backend().buffer().clone()
+}
+
+#[test]
+fn drawing_changes_nothing_and_paging_uses_the_last_frames_facts() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
+    // The same state draws the same frame: drawing moved nothing.
+    let first = frame(&mut state);
+    assert_eq!(frame(&mut state), first);
+    let rows = state.table(ResourceKind::Instances).unwrap().visible.len();
+    assert!(rows > 3, "the demo has a few instances");
+
+    // A page is what the last frame showed: pretend it held two rows.
+    state.layout.rows_per_page = 1;
+    update::on_action(&mut state, Action::PageDown);
+    update::on_action(&mut state, Action::PageDown);
+    update::on_action(&mut state, Action::PageDown);
+    let t = state.table(ResourceKind::Instances).unwrap();
+    assert_eq!(
+        (t.selected, t.offset),
+        (3, 2),
+        "update keeps the selection in view"
+    );
+    update::on_action(&mut state, Action::Bottom);
+    let t = state.table(ResourceKind::Instances).unwrap();
+    assert_eq!((t.selected, t.offset), (rows - 1, rows - 2));
+    update::on_action(&mut state, Action::Top);
+    assert_eq!(state.table(ResourceKind::Instances).unwrap().offset, 0);
+
+    // The detail's end is the scroll limit the frame reported, not a huge number clamped later.
+    let effects = update::on_action(&mut state, Action::OpenDetail);
+    pump(&demo, &mut state, effects);
+    update::on_action(&mut state, Action::ToggleXml);
+    frame(&mut state);
+    let end = state.layout.detail_scroll_max.expect("a detail was drawn");
+    assert!(end > 0, "the document is longer than the screen");
+    update::on_action(&mut state, Action::Bottom);
+    assert_eq!(state.detail.as_ref().unwrap().scroll, end);
+    update::on_action(&mut state, Action::Down);
+    assert_eq!(state.detail.as_ref().unwrap().scroll, end);
+    update::on_action(&mut state, Action::Up);
+    assert_eq!(state.detail.as_ref().unwrap().scroll, end - 1);
+}
+
+#[test]
+fn command_arguments_complete_from_what_is_on_screen() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let tab = || KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE);
+    yun::app::input::on_key(&mut state, key(':'));
+    for c in "sort sta".chars() {
+        yun::app::input::on_key(&mut state, key(c));
+    }
+    yun::app::input::on_key(&mut state, tab());
+    assert_eq!(state.command_input.value(), "sort status");
+    yun::app::input::on_key(
+        &mut state,
+        KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+    );
+    let t = state.table(ResourceKind::Instances).unwrap();
+    assert_eq!(t.sort_column, 3, "sorted by Status");
+
+    // Flavor names complete once the flavors are listed.
+    let effects = update::on_action(&mut state, Action::GoTab(ResourceKind::Flavors));
+    pump(&demo, &mut state, effects);
+    let first = state.data.flavors[0].name.clone();
+    let typed = format!("resize {}", &first[..1]);
+    let lines = yun::app::commands::completions(&state, &typed);
+    assert!(lines.contains(&format!("resize {first}")), "{lines:?}");
+
+    update::run_command(&mut state, "region");
+    assert_eq!(status_text(&state), ":region needs <region>");
+    update::run_command(&mut state, "sort nosuchcolumn");
+    assert!(status_text(&state).contains("nosuchcolumn"));
+    update::run_command(&mut state, "frobnicate");
+    assert_eq!(status_text(&state), "unknown command: frobnicate");
+}
+
+#[test]
+fn the_snapshot_form_checks_its_name_then_libvirt_takes_the_snapshot() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    select(&mut state, "web-01");
+    let code = |state: &mut AppState, code: KeyCode| {
+        let effects = yun::app::input::on_key(state, KeyEvent::new(code, KeyModifiers::NONE));
+        pump(&demo, state, effects)
+    };
+    assert!(press(&demo, &mut state, 'S').is_empty());
+    for _ in 0.."web-01-snapshot".len() {
+        code(&mut state, KeyCode::Backspace);
+    }
+    // An empty name is refused beside the field, before anything is sent.
+    code(&mut state, KeyCode::Enter);
+    let Some(Modal::Form(form)) = &state.modal else {
+        panic!("the form closed on an empty name");
+    };
+    assert_eq!(form.fields[0].error.as_deref(), Some("required"));
+    for c in "nightly".chars() {
+        press(&demo, &mut state, c);
+    }
+    code(&mut state, KeyCode::Enter);
+    assert!(state.modal.is_none());
+    assert_eq!(status_text(&state), "Create snapshot web-01: done");
+
+    // libvirt has it: a second snapshot of that name is refused, in libvirt's words.
+    press(&demo, &mut state, 'S');
+    for _ in 0.."web-01-snapshot".len() {
+        code(&mut state, KeyCode::Backspace);
+    }
+    for c in "nightly".chars() {
+        press(&demo, &mut state, c);
+    }
+    code(&mut state, KeyCode::Enter);
+    assert_eq!(state.status.as_ref().unwrap().level, Level::Error);
+    assert!(
+        status_text(&state).contains("nightly"),
+        "{}",
+        status_text(&state)
+    );
 }

@@ -17,7 +17,7 @@ use yun::model::{InstanceStatus, Listing, ResourceKind};
 
 /// The demo host, written into `dir`: each test gets its own domains.
 fn host_uri(dir: &Path) -> String {
-    yun::launch::demo_uri(dir).unwrap()
+    yun::startup::demo_uri(dir).unwrap()
 }
 
 fn backend(uri: &str, readonly: bool) -> Arc<LibvirtBackend> {
@@ -60,7 +60,7 @@ async fn perform(
     action: InstanceAction,
 ) -> (Result<(), BackendError>, Vec<String>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let requests = worker::spawn(b, tx, recorder);
+    let requests = worker::spawn(b, yun::backend::ConnectionId::FIRST, tx, recorder);
     requests
         .send(BackendRequest::Perform {
             id: id.into(),
@@ -74,9 +74,10 @@ async fn perform(
             .await
             .expect("an answer")
             .expect("the worker runs")
+            .event
         {
             BackendEvent::ActionFinished { result, .. } => return (result, notes),
-            BackendEvent::Note(n) => notes.push(n),
+            BackendEvent::Warning(n) => notes.push(n),
             _ => {}
         }
     }

@@ -363,3 +363,129 @@ fn without_a_home_yun_refuses_instead_of_using_a_shared_temp_dir() {
     assert!(stderr.contains("XDG_CACHE_HOME"), "{stderr}");
     assert!(!stderr.contains("Password"), "{stderr}");
 }
+
+#[test]
+fn connection_and_display_flags_work_after_the_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = yun(
+        dir.path(),
+        &["--demo", "--lang", "zh", "list", "networks", "-o", "csv"],
+    );
+    let after = yun(
+        dir.path(),
+        &["list", "networks", "-o", "csv", "--demo", "--lang", "zh"],
+    );
+    for out in [&before, &after] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&before.stdout),
+        String::from_utf8_lossy(&after.stdout)
+    );
+    assert!(String::from_utf8_lossy(&after.stdout).contains("tenant-lan"));
+
+    // A conflict is still a usage error, whichever side of the subcommand each flag is on.
+    let out = yun(
+        dir.path(),
+        &["--demo", "list", "networks", "-c", "test:///default"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'--demo' cannot be used with '--connect <URI>'"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bash_completion_completes_a_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = yun(dir.path(), &["completions", "bash"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = dir.path().join("yun.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    // What bash's programmable completion does on `yun li<Tab>`: the words so far, the index
+    // of the word under the cursor, then the function with (command, word, previous word).
+    let complete = |line: &[&str]| {
+        let words = line.join(" ");
+        let cword = line.len() - 1;
+        let cur = line[cword];
+        let prev = line[cword - 1];
+        let out = Command::new("bash")
+            .args(["--norc", "--noprofile", "-c"])
+            .arg(format!(
+                "source \"$1\"; COMP_WORDS=({words}); COMP_CWORD={cword}; \
+                 COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}; \
+                 _yun yun '{cur}' '{prev}'; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+            ))
+            .arg("bash")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let replies = complete(&["yun", "li"]);
+    assert_eq!(replies.trim(), "list", "{replies}");
+    let replies = complete(&["yun", "list", "instances", "--de"]);
+    assert_eq!(replies.trim(), "--demo", "{replies}");
+}
+
+#[test]
+fn zsh_and_fish_completions_and_the_man_page_name_the_subcommands() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["zsh", "fish"] {
+        let out = yun(dir.path(), &["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains("list") && text.contains("demo"),
+            "{shell}:\n{text}"
+        );
+    }
+    let out = yun(dir.path(), &["man"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH yun 1"), "{page}");
+    for word in [
+        "yun\\-list",
+        "yun\\-completions",
+        "yun\\-man",
+        "\\-\\-demo",
+        "\\-\\-readonly",
+    ] {
+        assert!(page.contains(word), "{word} missing from:\n{page}");
+    }
+}
+
+#[test]
+fn completions_and_the_man_page_need_no_home() {
+    let out = Command::new(env!("CARGO_BIN_EXE_yun"))
+        .args(["completions", "fish"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty());
+}

@@ -1,6 +1,6 @@
 //! End-to-end tests: the real `yun` binary on the demo host, driven through tmux.
 //!
-//! Each test runs its own tmux server; see `common/mod.rs` for the driver. Waits time out after
+//! Each test runs its own tmux server; see `tmux/mod.rs` for the driver. Waits time out after
 //! `YUN_E2E_TIMEOUT_SECS` (default 10 s). tmux must be installed: without it the tests fail.
 
 mod tmux;
@@ -163,6 +163,34 @@ fn live_columns_sort_by_cpu_and_the_monitor_pane_opens() {
     });
 }
 
+#[test]
+fn the_snapshot_form_refuses_an_empty_name_then_takes_the_snapshot() {
+    let t = start_console("form", &[]);
+    t.type_text("/web-01");
+    t.wait_until("the web-01 row alone", |s| {
+        block_title(s).contains("Instances (1/14)")
+    });
+    t.keys(&["Enter", "S"]);
+    t.wait_until("the form with its name and the equivalent command", |s| {
+        s.contains("Create snapshot")
+            && s.contains("Snapshot name  web-01-snapshot")
+            && s.contains("--name web-01-snapshot web-01")
+    });
+    // Emptied, the name is refused beside the field and the form stays.
+    t.keys(&["C-u", "Enter"]);
+    t.wait_until("the error beside the empty name", |s| {
+        s.contains("✗ required") && s.contains("Create snapshot")
+    });
+    t.type_text("nightly");
+    t.wait_until("the error gone and the command updated", |s| {
+        !s.contains("✗ required") && s.contains("--name nightly")
+    });
+    t.keys(&["Enter"]);
+    t.wait_until("the snapshot taken and the form closed", |s| {
+        s.contains("Create snapshot web-01: done") && !s.contains("Snapshot name")
+    });
+}
+
 fn assert_terminal_restored(t: &Tmux, pid: u32, status: u8) {
     t.assert_restored(pid, status);
 }
@@ -252,6 +280,110 @@ fn non_finite_numbers_in_config_toml_are_reported_and_the_console_runs_on_defaul
     // The monitor samples at the default interval instead of panicking on an infinite one.
     t.keys(&["m"]);
     t.wait_for_text("every 1 s");
+    let pid = t.yun_pid();
+    t.escape();
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, pid, 0);
+}
+
+/// True when some line of `screen` shows `key` and then `desc` as its next words (a row of the
+/// `?` help: the keys column, then what they do).
+fn help_row(screen: &str, key: &str, desc: &str) -> bool {
+    screen.lines().any(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.windows(2).any(|w| w[0] == key && w[1] == desc)
+    })
+}
+
+#[test]
+fn a_key_rebound_in_config_toml_works_shows_in_help_and_hints_and_the_old_key_is_free() {
+    // Wide enough for every key hint, delete's included.
+    let t = Tmux::start_sized("user-keys", 240, 40);
+    // Found through XDG_CONFIG_HOME, as on a user's machine (an empty YUN_CONFIG_DIR is unset).
+    let xdg = t.config_dir.join("xdg");
+    std::fs::create_dir_all(xdg.join("yun")).expect("create the config dir");
+    std::fs::write(
+        xdg.join("yun/config.toml"),
+        "[keys]\ninstance.delete = \"X\"\n",
+    )
+    .expect("write config.toml");
+    let xdg = xdg.display().to_string();
+    t.start_yun_with(
+        &[("YUN_CONFIG_DIR", ""), ("XDG_CONFIG_HOME", &xdg)],
+        &["--demo"],
+    );
+    let screen = t.wait_until("the console with X in the key hints", |s| {
+        s.contains(INSTANCES_TITLE) && s.contains("<X> Delete")
+    });
+    assert!(!screen.contains("<Ctrl-d>"), "{screen}");
+    assert!(
+        !screen.contains("config:"),
+        "a problem was reported:\n{screen}"
+    );
+
+    // web-02, one above the last row.
+    t.keys(&["G", "k"]);
+    t.wait_stable();
+
+    // The old keys no longer delete.
+    for old in ["C-d", "DC"] {
+        t.keys(&[old]);
+        let screen = t.wait_stable();
+        assert!(
+            !screen.contains("Delete instance"),
+            "{old} still opens the delete confirmation:\n{screen}"
+        );
+    }
+
+    // The new one asks, and Esc leaves the instance alone.
+    t.keys(&["X"]);
+    t.wait_for_text("Delete instance “web-02”?");
+    t.escape();
+    let screen = t.wait_until("the confirmation gone", |s| {
+        !s.contains("Delete instance") && s.contains(INSTANCES_TITLE)
+    });
+    assert!(screen.contains("│web-02 "), "{screen}");
+
+    // `?` shows X for delete (the Instances keys are last: scroll until they are in view).
+    t.keys(&["?"]);
+    t.wait_for_text("quit");
+    let mut screen = t.capture();
+    for _ in 0..60 {
+        if help_row(&screen, "X", "Delete") {
+            break;
+        }
+        t.keys(&["Down"]);
+        screen = t.wait_stable();
+    }
+    assert!(
+        help_row(&screen, "X", "Delete"),
+        "no `X Delete` in the help:\n{screen}"
+    );
+    assert!(!screen.contains("Ctrl-d/Delete"), "{screen}");
+    let pid = t.yun_pid();
+    t.escape();
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, pid, 0);
+}
+
+#[test]
+fn a_key_conflict_in_config_toml_is_reported_with_its_line_and_the_default_kept() {
+    let t = Tmux::start_sized("user-keys-conflict", 240, 40);
+    // `p` is pause's; table.down's new keys still apply.
+    std::fs::write(
+        t.config_dir.join("config.toml"),
+        "theme = \"default\"\n[keys]\ninstance.delete = \"p\"\ntable.down = \"n\"\n",
+    )
+    .expect("write config.toml");
+    t.start_yun(&[]);
+    let screen = t.wait_until("the console and the conflict on the status line", |s| {
+        s.contains(INSTANCES_TITLE)
+            && s.contains("config.toml line 3, key `instance.delete`: p is already bound")
+    });
+    assert!(screen.contains("<Ctrl-d> Delete"), "{screen}");
+    t.keys(&["n"]);
+    t.keys(&["C-d"]);
+    t.wait_for_text("Delete instance “build-box”?");
     let pid = t.yun_pid();
     t.escape();
     t.keys(&["q"]);

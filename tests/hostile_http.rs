@@ -593,7 +593,7 @@ async fn console_view(
     let id = state.selected_instance().unwrap().id.clone();
     mount_server_detail_as(c, &id).await;
     let press = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-    let first = update::on_key(&mut state, press('c'));
+    let first = yun::app::input::on_key(&mut state, press('c'));
     let mut sent = Vec::new();
     let mut pending = first;
     while let Some(effect) = pending.pop() {
@@ -613,7 +613,7 @@ async fn console_view(
     }
     let mut screens = vec![draw(&mut state)];
     for k in keys {
-        assert!(update::on_key(&mut state, press(*k)).is_empty());
+        assert!(yun::app::input::on_key(&mut state, press(*k)).is_empty());
         screens.push(draw(&mut state));
     }
     (id, screens, sent)

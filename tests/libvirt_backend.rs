@@ -11,7 +11,9 @@ use std::time::Duration;
 use virt::connect::Connect;
 use virt::sys;
 use yun::backend::libvirt::{LibvirtBackend, LibvirtOptions};
-use yun::backend::{Backend, BackendError, ConnectionState, InstanceAction};
+use yun::backend::{
+    Backend, BackendError, ConnectionState, CreateSpec, InstanceAction, VolumeFormat, VolumeSpec,
+};
 use yun::model::{
     Availability, Flavor, Image, Instance, InstanceStatus, Listing, Network, Pool, ResourceKind,
     Volume,
@@ -678,7 +680,7 @@ async fn readonly_backend_refuses_every_mutation() {
     assert!(b.capabilities().readonly);
     let id = id_of(&obs, "test");
     let before = obs.state("test");
-    let mut all = InstanceAction::all();
+    let mut all = yun::backend::libvirt::instance_actions();
     all.push(InstanceAction::Delete {
         delete_volumes: true,
     });
@@ -807,4 +809,148 @@ async fn default_host_addresses_fall_back_to_the_domains_lease_lookup() {
         .await
         .expect("detail");
     assert_eq!(detail.nics[0].ips.len(), test.addresses.len());
+}
+
+fn volume_spec(name: &str, pool: &str, capacity_bytes: u64) -> CreateSpec {
+    CreateSpec::Volume(VolumeSpec {
+        name: name.into(),
+        pool: pool.into(),
+        capacity_bytes,
+        format: VolumeFormat::Qcow2,
+    })
+}
+
+#[tokio::test]
+async fn a_created_volume_is_listed_with_its_capacity_pool_and_format() {
+    // A host file gives every connection its own copy: nothing to clean up.
+    let b = backend(&fixture_uri());
+    let made = b
+        .create(volume_spec("data-01.qcow2", "volumes", 5 << 30))
+        .await
+        .expect("creates");
+    assert_eq!(made.kind, ResourceKind::Volumes);
+    let (volumes, pools) = volumes(&b).await;
+    let v = volumes
+        .iter()
+        .find(|v| v.name == "data-01.qcow2")
+        .expect("the new volume is listed");
+    assert_eq!(v.id, made.id);
+    assert_eq!(v.pool.as_deref(), Some("volumes"));
+    assert_eq!(v.capacity, Some(5 << 30));
+    assert_eq!(v.format.as_deref(), Some("qcow2"));
+    assert!(pools.iter().any(|p| p.name == "volumes"));
+}
+
+#[tokio::test]
+async fn a_volume_bigger_than_the_pools_free_space_is_refused_before_libvirt_creates_it() {
+    let b = backend(&fixture_uri());
+    let (before, pools) = volumes(&b).await;
+    let pool = pools.iter().find(|p| p.name == "volumes").expect("pool");
+    let err = b
+        .create(volume_spec("too-big", "volumes", pool.available + 1))
+        .await
+        .unwrap_err();
+    match &err {
+        BackendError::Invalid(m) => assert!(m.contains("does not fit in pool volumes"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Exactly the free space still fits.
+    let (after, _) = volumes(&b).await;
+    assert_eq!(after, before);
+    b.create(volume_spec("just-fits", "volumes", pool.available))
+        .await
+        .expect("the whole free space fits");
+}
+
+#[tokio::test]
+async fn a_volume_name_taken_in_the_pool_is_refused_with_its_name() {
+    let b = backend(&fixture_uri());
+    b.create(volume_spec("twice", "volumes", 1 << 20))
+        .await
+        .expect("first create");
+    let err = b
+        .create(volume_spec("twice", "volumes", 1 << 20))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        BackendError::Conflict("pool volumes has a volume named twice already".into())
+    );
+    let err = b
+        .create(volume_spec("x", "no-such-pool", 1 << 20))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BackendError::NotFound(_)), "{err:?}");
+    let (volumes, _) = volumes(&b).await;
+    assert_eq!(volumes.iter().filter(|v| v.name == "twice").count(), 1);
+}
+
+#[tokio::test]
+async fn readonly_refuses_a_create() {
+    let b = LibvirtBackend::connect(options(&fixture_uri(), true)).expect("connects");
+    assert_eq!(
+        b.create(volume_spec("ro", "volumes", 1 << 20)).await,
+        Err(BackendError::ReadOnly)
+    );
+    let (volumes, _) = volumes(&b).await;
+    assert!(!volumes.iter().any(|v| v.name == "ro"));
+}
+
+#[tokio::test]
+async fn the_worker_tags_every_event_and_what_it_creates_with_its_connection_and_records_it() {
+    use std::sync::Arc;
+    use yun::audit::{self, AuditLog, Outcome};
+    use yun::backend::worker::{self, ConnectionEvent, Recorder};
+    use yun::backend::{BackendEvent, BackendRequest, ConnectionId};
+
+    let b = Arc::new(backend(&fixture_uri()));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ConnectionEvent>();
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::in_dir(dir.path(), true);
+    let recorder = Recorder::new(log.clone(), fixture_uri());
+    let requests = worker::spawn(b, ConnectionId(7), tx, recorder);
+    requests.send(BackendRequest::HostInfo).unwrap();
+    requests
+        .send(BackendRequest::Create {
+            spec: volume_spec("tagged", "volumes", 1 << 20),
+        })
+        .unwrap();
+    let mut created = None;
+    while created.is_none() {
+        let tagged = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("an event in time")
+            .expect("the worker runs");
+        assert_eq!(tagged.connection, ConnectionId(7), "{:?}", tagged.event);
+        if let BackendEvent::Created { result, .. } = tagged.event {
+            created = Some(result.expect("creates"));
+        }
+    }
+    let made = created.unwrap();
+    assert_eq!(made.connection, ConnectionId(7));
+    assert_eq!(made.kind, ResourceKind::Volumes);
+    // One audit line, naming what was made and the command that makes it.
+    let (records, unreadable) = audit::read(log.path()).unwrap();
+    assert_eq!((records.len(), unreadable), (1, 0));
+    let r = &records[0];
+    assert_eq!(
+        (
+            r.kind.as_str(),
+            r.id.as_str(),
+            r.name.as_str(),
+            r.action.as_str()
+        ),
+        ("volume", made.id.as_str(), "tagged", "create")
+    );
+    assert_eq!(r.result, Outcome::Ok);
+    assert!(
+        r.command
+            .contains("vol-create-as --pool volumes --name tagged"),
+        "{}",
+        r.command
+    );
+    assert_eq!(
+        r.params.get("capacity_bytes"),
+        Some(&serde_json::json!(1 << 20))
+    );
 }

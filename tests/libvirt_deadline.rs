@@ -444,7 +444,7 @@ fn stuck_header(lang: yun::i18n::Lang) -> String {
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
     terminal
         .draw(|f| {
-            yun::ui::draw(f, &mut state, &yun::theme::Theme::default_theme());
+            yun::ui::draw(f, &state, &yun::theme::Theme::default_theme());
         })
         .unwrap();
     let buffer = terminal.backend().buffer();

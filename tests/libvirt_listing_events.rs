@@ -225,7 +225,10 @@ async fn domains_defined_and_undefined_elsewhere_appear_and_vanish() {
     let counted = b.call_counts();
 
     elsewhere.define("yun-ev-new", "55555555-0000-4000-8000-000000000011", 2);
-    elsewhere.domain("yun-ev-old").undefine().expect("undefines");
+    elsewhere
+        .domain("yun-ev-old")
+        .undefine()
+        .expect("undefines");
     let after = instances(&b).await;
     assert!(
         !after.iter().any(|i| i.name == "yun-ev-old"),
@@ -293,9 +296,16 @@ async fn a_storage_pool_event_makes_the_next_listing_read_the_pools_again() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(reread, "the pools were not read again after their refresh event");
+    assert!(
+        reread,
+        "the pools were not read again after their refresh event"
+    );
     let counted = b.call_counts();
     instances(&b).await;
     let calls = made(&counted, &b.call_counts());
-    assert_eq!(count(&calls, "list_all_storage_pools"), 0, "once: {calls:?}");
+    assert_eq!(
+        count(&calls, "list_all_storage_pools"),
+        0,
+        "once: {calls:?}"
+    );
 }

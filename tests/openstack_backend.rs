@@ -37,7 +37,10 @@ async fn instances_across_pages_with_embedded_flavors() {
     mount_instances_new(&c).await;
     let b = c.backend().await;
     assert_eq!(b.compute_microversion(), (2, 79));
-    let Listing::Instances(v) = b.list(ResourceKind::Instances).await.unwrap() else {
+    let listed = b.list_noted(ResourceKind::Instances).await.unwrap();
+    // Every row read: nothing to tell the user.
+    assert_eq!(listed.note, None);
+    let Listing::Instances(v) = listed.listing else {
         panic!()
     };
     assert_eq!(
@@ -91,7 +94,6 @@ async fn instances_across_pages_with_embedded_flavors() {
             .iter()
             .any(|r| r.url.path().ends_with("/flavors/detail"))
     );
-    assert_eq!(b.skipped_rows(), 0);
 }
 
 #[tokio::test]
@@ -331,11 +333,12 @@ async fn images_volumes_networks_and_subviews_across_pages() {
         panic!()
     };
     assert_eq!(f.len(), 3);
-    let Listing::Ports(p) = b.list(ResourceKind::Ports).await.unwrap() else {
+    let listed = b.list_noted(ResourceKind::Ports).await.unwrap();
+    assert_eq!(listed.note, None);
+    let Listing::Ports(p) = listed.listing else {
         panic!()
     };
     assert_eq!(p.len(), 2);
-    assert_eq!(b.skipped_rows(), 0);
 }
 
 #[tokio::test]
@@ -577,8 +580,8 @@ async fn readonly_refuses_every_mutation_without_a_request() {
     let b = OpenStackBackend::connect(o).await.unwrap();
     assert!(b.capabilities().actions.is_empty());
     let before = c.server.received_requests().await.unwrap().len();
-    let mut all = InstanceAction::cloud();
-    all.extend(InstanceAction::all());
+    let mut all = yun::backend::openstack::commands::instance_actions();
+    all.extend(yun::backend::libvirt::instance_actions());
     for a in &all {
         assert_eq!(
             b.perform("S", a).await,
@@ -1006,18 +1009,18 @@ async fn malformed_row_is_dropped_and_counted_nulls_and_strings_tolerated() {
         .mount(&c.server)
         .await;
     let b = c.backend().await;
-    let Listing::Instances(v) = b.list(ResourceKind::Instances).await.unwrap() else {
+    let listed = b.list_noted(ResourceKind::Instances).await.unwrap();
+    // The user is told in the status line, not only in the log.
+    assert_eq!(
+        listed.note.as_deref(),
+        Some("2 row(s) could not be read and were skipped; the log has the details")
+    );
+    let Listing::Instances(v) = listed.listing else {
         panic!()
     };
     assert_eq!(
         v.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
         ["s1", "s2", "s5"]
-    );
-    assert_eq!(b.skipped_rows(), 2);
-    // The user is told in the status line, not only in the log.
-    assert_eq!(
-        b.listing_note().as_deref(),
-        Some("2 row(s) could not be read and were skipped; the log has the details")
     );
     assert_eq!(v[2].status, InstanceStatus::Other("UNKNOWN".into()));
     assert_eq!(v[2].name, "s5");
@@ -1027,13 +1030,13 @@ async fn malformed_row_is_dropped_and_counted_nulls_and_strings_tolerated() {
     assert_eq!(v[1].locked, None);
     assert_eq!(v[1].power, PowerState::Paused);
     assert!(v[1].addresses.is_empty());
-    let Listing::Images(i) = b.list(ResourceKind::Images).await.unwrap() else {
+    let listed = b.list_noted(ResourceKind::Images).await.unwrap();
+    assert_eq!(listed.note, None);
+    let Listing::Images(i) = listed.listing else {
         panic!()
     };
     assert_eq!(i[0].min_disk_bytes, Some(1 << 30));
     assert_eq!(i[0].allocation, None);
-    assert_eq!(b.skipped_rows(), 0);
-    assert_eq!(b.listing_note(), None);
 }
 
 #[tokio::test]
@@ -1116,6 +1119,7 @@ async fn first_instance_listing_shows_a_first_page_while_the_rest_loads() {
         .list_progressive(ResourceKind::Instances, tx)
         .await
         .unwrap()
+        .listing
     else {
         panic!()
     };
@@ -1141,4 +1145,83 @@ async fn first_instance_listing_shows_a_first_page_while_the_rest_loads() {
         .await
         .unwrap();
     assert!(rx.recv().await.is_none());
+}
+
+#[tokio::test]
+async fn overlapping_listings_each_carry_their_own_skipped_rows_note() {
+    use yun::backend::{BackendEvent, BackendRequest, worker};
+    let c = cloud("2.104").await;
+    let mut servers = servers_v247();
+    servers[2]["name"] = json!({"not": "a name"});
+    Mock::given(method("GET"))
+        .and(path("/compute/v2.1/servers/detail"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "servers": servers })))
+        .mount(&c.server)
+        .await;
+    // The images listing is slow, so it is still running when the servers listing (which
+    // reads the images too, for their names) has counted its skipped row.
+    Mock::given(method("GET"))
+        .and(path("/image/v2/images"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "images": images() }))
+                .set_delay(Duration::from_millis(200)),
+        )
+        .mount(&c.server)
+        .await;
+    let b = Arc::new(c.backend().await);
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let audit_dir = tempfile::tempdir().unwrap();
+    let recorder = worker::Recorder::new(
+        yun::audit::AuditLog::in_dir(audit_dir.path(), true),
+        "mock".into(),
+    );
+    let requests = worker::spawn(b, yun::backend::ConnectionId::FIRST, events_tx, recorder);
+    for kind in [ResourceKind::Images, ResourceKind::Instances] {
+        requests
+            .send(BackendRequest::List {
+                kind,
+                generation: 1,
+            })
+            .unwrap();
+    }
+    let mut notes: Vec<(ResourceKind, usize, Option<String>)> = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !(notes.iter().any(|(k, _, _)| *k == ResourceKind::Images)
+        && notes
+            .iter()
+            .any(|(k, _, n)| *k == ResourceKind::Instances && n.is_some()))
+    {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("both listings within 10 s")
+            .unwrap()
+            .event;
+        if let BackendEvent::Listed { kind, result, .. } = event {
+            let listed = result.unwrap();
+            let rows = match &listed.listing {
+                Listing::Instances(v) => v.len(),
+                Listing::Images(v) => v.len(),
+                other => panic!("{other:?}"),
+            };
+            notes.push((kind, rows, listed.note));
+        }
+    }
+    let images: Vec<_> = notes
+        .iter()
+        .filter(|(k, _, _)| *k == ResourceKind::Images)
+        .collect();
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0].1, 3);
+    // The images listing read every row: no word about the servers' skipped one.
+    assert_eq!(images[0].2, None);
+    let servers = notes
+        .iter()
+        .rfind(|(k, _, _)| *k == ResourceKind::Instances)
+        .unwrap();
+    assert_eq!(servers.1, 2);
+    assert_eq!(
+        servers.2.as_deref(),
+        Some("1 row(s) could not be read and were skipped; the log has the details")
+    );
 }

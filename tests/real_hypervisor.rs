@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use yun::backend::libvirt::{LibvirtBackend, LibvirtOptions};
-use yun::backend::{Backend, InstanceAction};
+use yun::backend::{Backend, BackendError, CreateSpec, InstanceAction, VolumeFormat, VolumeSpec};
 use yun::config::Config;
 use yun::model::{Availability, InstanceStatus, Listing, ResourceKind};
 
@@ -290,4 +290,45 @@ fn monitor_cpu_agrees_with_virsh_domstats_and_io_counters_move() {
             .charted()
             .is_some()
     );
+}
+
+/// The pool `scripts/hypervisor.sh` defines for the guest's disk.
+const POOL: &str = "yun-pool";
+
+#[test]
+fn a_created_qcow2_volume_is_what_virsh_reports_and_one_too_big_is_refused() {
+    let Some(uri) = uri() else { return };
+    let rt = rt();
+    let b = backend(&uri);
+    let name = format!("yun-test-{}.qcow2", std::process::id());
+    let spec = |capacity_bytes| {
+        CreateSpec::Volume(VolumeSpec {
+            name: name.clone(),
+            pool: POOL.into(),
+            capacity_bytes,
+            format: VolumeFormat::Qcow2,
+        })
+    };
+    let Listing::Volumes { pools, .. } = rt.block_on(b.list(ResourceKind::Volumes)).unwrap() else {
+        unreachable!()
+    };
+    let pool = pools
+        .iter()
+        .find(|p| p.name == POOL)
+        .expect("the test pool");
+    let too_big = rt.block_on(b.create(spec(pool.available + (1 << 30))));
+    assert!(
+        matches!(&too_big, Err(BackendError::Invalid(m)) if m.contains("does not fit")),
+        "{too_big:?}"
+    );
+    let made = rt.block_on(b.create(spec(64 << 20))).expect("creates");
+    let xml = virsh(&uri, &["vol-dumpxml", "--pool", POOL, &name]);
+    // Clean up before asserting, so a failure leaves nothing behind.
+    virsh(&uri, &["vol-delete", "--pool", POOL, &name]);
+    assert!(
+        xml.contains("<capacity unit='bytes'>67108864</capacity>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<format type='qcow2'/>"), "{xml}");
+    assert!(xml.contains(&format!("<key>{}</key>", made.id)), "{xml}");
 }

@@ -1,12 +1,15 @@
 //! The keymap: every binding with its description and context. Key handling, the `?` help and
 //! the key hints are all generated from this one table, so they cannot drift apart.
-//! `--readonly` drops every binding marked `mutates` when the keymap is built.
+//! `--readonly` drops every binding marked `mutates` when the keymap is built, and a binding
+//! that needs something the backend does not offer (an action, sub-views) is dropped too.
+//!
+//! `[keys]` in config.toml rebinds a binding by its id on top of these defaults
+//! (`Keymap::with_user_keys`, in user_keys.rs).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::action::Action;
-use crate::app::state::PromptKind;
-use crate::backend::InstanceAction;
+use crate::app::action::{Action, LineAction, ModalAction, PromptKind};
+use crate::backend::{Capabilities, InstanceAction};
 use crate::i18n::Msg;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,16 +22,69 @@ pub enum Context {
     Instances,
     /// A detail view.
     Detail,
+    /// Any dialog.
+    Modal,
+    /// The `?` help.
+    Help,
+    /// A confirmation dialog.
+    Confirm,
+    /// The console view of an instance.
+    Console,
+    /// The dialog after a redefinition the backend refused.
+    EditFailed,
+    /// A list to pick from (the flavors of a resize).
+    Picker,
+    /// A form.
+    Form,
+    /// A form field that chooses: select, multi-select, toggle, the unit of a number.
+    FormChoice,
+    /// The filter line.
+    Filter,
+    /// The `:` line.
+    CommandLine,
 }
 
 impl Context {
+    /// Every context, in the order help lists them.
+    pub const ALL: [Context; 14] = [
+        Self::Global,
+        Self::Table,
+        Self::Detail,
+        Self::Instances,
+        Self::Filter,
+        Self::CommandLine,
+        Self::Modal,
+        Self::Help,
+        Self::Confirm,
+        Self::Console,
+        Self::EditFailed,
+        Self::Picker,
+        Self::Form,
+        Self::FormChoice,
+    ];
+
     pub fn title(self) -> Msg {
         match self {
             Self::Global => Msg::HelpContextGlobal,
             Self::Table => Msg::HelpContextTable,
             Self::Instances => Msg::HelpContextInstances,
             Self::Detail => Msg::HelpContextDetail,
+            Self::Modal => Msg::HelpContextModal,
+            Self::Help => Msg::HelpContextHelp,
+            Self::Confirm => Msg::HelpContextConfirm,
+            Self::Console => Msg::HelpContextConsole,
+            Self::EditFailed => Msg::HelpContextEditFailed,
+            Self::Picker => Msg::HelpContextPicker,
+            Self::Form => Msg::HelpContextForm,
+            Self::FormChoice => Msg::HelpContextFormChoice,
+            Self::Filter => Msg::HelpContextFilter,
+            Self::CommandLine => Msg::HelpContextCommandLine,
         }
+    }
+
+    /// Whether keys no binding takes are typed into a text field here.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Self::Form | Self::Filter | Self::CommandLine)
     }
 }
 
@@ -91,11 +147,17 @@ impl Key {
             KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
         };
-        if self.mods.contains(KeyModifiers::CONTROL) {
-            format!("Ctrl-{base}")
-        } else {
-            base
+        let mut label = String::new();
+        for (modifier, name) in [
+            (KeyModifiers::CONTROL, "Ctrl-"),
+            (KeyModifiers::ALT, "Alt-"),
+            (KeyModifiers::SHIFT, "Shift-"),
+        ] {
+            if self.mods.contains(modifier) {
+                label.push_str(name);
+            }
         }
+        label + &base
     }
 }
 
@@ -107,12 +169,33 @@ pub struct Binding {
     pub action: Action,
     pub desc: Msg,
     pub context: Context,
-    /// Changes the hypervisor or cloud; removed in `--readonly`.
+    /// Changes what the backend manages; removed in `--readonly`.
     pub mutates: bool,
     /// Shown in the one-line key hints at the bottom.
     pub hint: bool,
-    /// Only meaningful on a cloud (dropped on a libvirt host).
-    pub cloud_only: bool,
+    /// What the backend must offer for the binding to be kept.
+    pub needs: Option<Needs>,
+}
+
+/// A capability a binding depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// The instance action with this id (`lock`, `resize`, …).
+    Action(&'static str),
+    /// Some tab has sub-views to cycle through.
+    SubViews,
+    /// A browser console URL (whose token can be revealed).
+    ConsoleUrl,
+}
+
+impl Needs {
+    pub(super) fn offered_by(self, caps: &Capabilities) -> bool {
+        match self {
+            Self::Action(id) => caps.offers_action(id),
+            Self::SubViews => caps.kinds.iter().any(|k| !k.sub_views.is_empty()),
+            Self::ConsoleUrl => caps.console_url,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -121,10 +204,29 @@ pub struct Keymap {
 }
 
 impl Keymap {
-    pub fn new(readonly: bool, cloud: bool) -> Self {
-        let mut bindings = default_bindings();
-        bindings.retain(|b| !(readonly && b.mutates) && (cloud || !b.cloud_only));
+    /// The bindings for what the backend offers.
+    pub fn new(caps: &Capabilities) -> Self {
+        Self::build(caps.readonly, |needs| needs.offered_by(caps))
+    }
+
+    /// The bindings kept by `readonly` and by what `offered` says the backend has.
+    pub fn build(readonly: bool, offered: impl Fn(Needs) -> bool) -> Self {
+        Self::from_bindings(default_bindings(), readonly, offered)
+    }
+
+    /// `bindings` without those `--readonly` and the backend drop.
+    pub(super) fn from_bindings(
+        mut bindings: Vec<Binding>,
+        readonly: bool,
+        offered: impl Fn(Needs) -> bool,
+    ) -> Self {
+        bindings.retain(|b| !(readonly && b.mutates) && b.needs.is_none_or(&offered));
         Self { bindings }
+    }
+
+    /// Every binding id, in the order of the help.
+    pub fn ids() -> Vec<&'static str> {
+        default_bindings().iter().map(|b| b.id).collect()
     }
 
     /// The action bound to `event` in any of the active `contexts`, most specific first.
@@ -161,7 +263,7 @@ fn bind(id: &'static str, keys: &[Key], action: Action, desc: Msg, context: Cont
         context,
         mutates: false,
         hint: false,
-        cloud_only: false,
+        needs: None,
     }
 }
 
@@ -176,13 +278,13 @@ impl Binding {
         self
     }
 
-    fn cloud(mut self) -> Self {
-        self.cloud_only = true;
+    fn needs(mut self, needs: Needs) -> Self {
+        self.needs = Some(needs);
         self
     }
 }
 
-fn default_bindings() -> Vec<Binding> {
+pub(super) fn default_bindings() -> Vec<Binding> {
     use Context::{Detail, Global, Instances, Table};
     use KeyCode as K;
     let k = Key::ch;
@@ -334,7 +436,7 @@ fn default_bindings() -> Vec<Binding> {
             Msg::KeyNextView,
             Table,
         )
-        .cloud(),
+        .needs(Needs::SubViews),
         bind(
             "instance.console",
             &[k('c')],
@@ -356,9 +458,9 @@ fn default_bindings() -> Vec<Binding> {
             &[k('t')],
             Action::RevealConsoleToken,
             Msg::KeyRevealToken,
-            Instances,
+            Context::Console,
         )
-        .cloud(),
+        .needs(Needs::ConsoleUrl),
         bind(
             "instance.stats_columns",
             &[k('%')],
@@ -469,7 +571,7 @@ fn default_bindings() -> Vec<Binding> {
             Instances,
         )
         .mutating()
-        .cloud(),
+        .needs(Needs::Action("metadata")),
         bind(
             "instance.resize",
             &[k('U')],
@@ -478,7 +580,7 @@ fn default_bindings() -> Vec<Binding> {
             Instances,
         )
         .mutating()
-        .cloud(),
+        .needs(Needs::Action("resize")),
         bind(
             "instance.lock",
             &[k('L')],
@@ -487,7 +589,7 @@ fn default_bindings() -> Vec<Binding> {
             Instances,
         )
         .mutating()
-        .cloud(),
+        .needs(Needs::Action("lock")),
         bind(
             "instance.edit",
             &[k('e')],
@@ -497,6 +599,221 @@ fn default_bindings() -> Vec<Binding> {
         )
         .mutating()
         .hinted(),
+    ]
+    .into_iter()
+    .chain(dialog_bindings())
+    .collect()
+}
+
+/// Keys of the dialogs, the form and the filter and `:` lines. Keys none of them takes are
+/// typed into the text field with the focus.
+fn dialog_bindings() -> Vec<Binding> {
+    use Context::{
+        CommandLine, Confirm, Console, EditFailed, Filter, Form, FormChoice, Help, Modal, Picker,
+    };
+    use KeyCode as K;
+    use ModalAction as M;
+    let k = Key::ch;
+    let p = Key::plain;
+    let modal = Action::Modal;
+    vec![
+        bind(
+            "modal.cancel",
+            &[p(K::Esc)],
+            modal(M::Cancel),
+            Msg::KeyCancel,
+            Modal,
+        ),
+        bind(
+            "modal.interrupt",
+            &[Key::ctrl('c')],
+            Action::Quit,
+            Msg::KeyQuit,
+            Modal,
+        ),
+        bind(
+            "help.down",
+            &[k('j'), p(K::Down)],
+            modal(M::Down),
+            Msg::KeyDown,
+            Help,
+        ),
+        bind(
+            "help.up",
+            &[k('k'), p(K::Up)],
+            modal(M::Up),
+            Msg::KeyUp,
+            Help,
+        ),
+        bind(
+            "help.close",
+            &[k('q'), k('?'), p(K::Enter)],
+            modal(M::Cancel),
+            Msg::KeyClose,
+            Help,
+        ),
+        bind(
+            "confirm.yes",
+            &[k('y'), k('Y'), p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyConfirm,
+            Confirm,
+        ),
+        bind(
+            "confirm.no",
+            &[k('n'), k('N'), k('q')],
+            modal(M::Cancel),
+            Msg::KeyCancel,
+            Confirm,
+        ),
+        bind(
+            "confirm.volumes",
+            &[k('v'), k('V')],
+            modal(M::Toggle),
+            Msg::KeyDeleteVolumes,
+            Confirm,
+        ),
+        bind(
+            "console.attach",
+            &[p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyAttachSerial,
+            Console,
+        ),
+        bind(
+            "console.close",
+            &[k('q'), k('c')],
+            modal(M::Cancel),
+            Msg::KeyClose,
+            Console,
+        ),
+        bind(
+            "edit_failed.edit",
+            &[k('e'), p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyEditAgain,
+            EditFailed,
+        ),
+        bind(
+            "edit_failed.discard",
+            &[k('q')],
+            modal(M::Cancel),
+            Msg::KeyDiscard,
+            EditFailed,
+        ),
+        bind(
+            "picker.down",
+            &[k('j'), p(K::Down)],
+            modal(M::Down),
+            Msg::KeyDown,
+            Picker,
+        ),
+        bind(
+            "picker.up",
+            &[k('k'), p(K::Up)],
+            modal(M::Up),
+            Msg::KeyUp,
+            Picker,
+        ),
+        bind(
+            "picker.choose",
+            &[p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyChoose,
+            Picker,
+        ),
+        bind(
+            "picker.close",
+            &[k('q')],
+            modal(M::Cancel),
+            Msg::KeyCancel,
+            Picker,
+        ),
+        bind(
+            "form.next",
+            &[p(K::Tab)],
+            modal(M::Next),
+            Msg::KeyFormNext,
+            Form,
+        ),
+        bind(
+            "form.prev",
+            &[p(K::BackTab)],
+            modal(M::Prev),
+            Msg::KeyFormPrev,
+            Form,
+        ),
+        bind(
+            "form.submit",
+            &[p(K::Enter)],
+            modal(M::Submit),
+            Msg::KeyFormSubmit,
+            Form,
+        ),
+        bind(
+            "form.choice_down",
+            &[p(K::Down)],
+            modal(M::Down),
+            Msg::KeyFormChoiceDown,
+            FormChoice,
+        ),
+        bind(
+            "form.choice_up",
+            &[p(K::Up)],
+            modal(M::Up),
+            Msg::KeyFormChoiceUp,
+            FormChoice,
+        ),
+        bind(
+            "form.toggle",
+            &[p(K::Char(' '))],
+            modal(M::Toggle),
+            Msg::KeyFormToggle,
+            FormChoice,
+        ),
+        bind(
+            "filter.done",
+            &[p(K::Enter)],
+            Action::Line(LineAction::Submit),
+            Msg::KeyFilterDone,
+            Filter,
+        ),
+        bind(
+            "filter.clear",
+            &[p(K::Esc)],
+            Action::Line(LineAction::Cancel),
+            Msg::KeyFilterClear,
+            Filter,
+        ),
+        bind(
+            "filter.down",
+            &[p(K::Down)],
+            Action::Down,
+            Msg::KeyDown,
+            Filter,
+        ),
+        bind("filter.up", &[p(K::Up)], Action::Up, Msg::KeyUp, Filter),
+        bind(
+            "line.complete",
+            &[p(K::Tab)],
+            Action::Line(LineAction::Complete),
+            Msg::KeyComplete,
+            CommandLine,
+        ),
+        bind(
+            "line.run",
+            &[p(K::Enter)],
+            Action::Line(LineAction::Submit),
+            Msg::KeyRunCommand,
+            CommandLine,
+        ),
+        bind(
+            "line.cancel",
+            &[p(K::Esc)],
+            Action::Line(LineAction::Cancel),
+            Msg::KeyCancel,
+            CommandLine,
+        ),
     ]
 }
 
@@ -510,7 +827,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_context() {
-        let map = Keymap::new(false, true);
+        let map = Keymap::build(false, |_| true);
         for (i, a) in map.bindings.iter().enumerate() {
             for b in &map.bindings[i + 1..] {
                 if a.context == b.context {
@@ -535,8 +852,8 @@ mod tests {
 
     #[test]
     fn readonly_removes_every_mutating_binding() {
-        let full = Keymap::new(false, true);
-        let ro = Keymap::new(true, true);
+        let full = Keymap::build(false, |_| true);
+        let ro = Keymap::build(true, |_| true);
         assert!(full.bindings.iter().any(|b| b.mutates));
         assert!(ro.bindings.iter().all(|b| !b.mutates));
         let ctx = [Context::Instances, Context::Table, Context::Global];
@@ -547,7 +864,7 @@ mod tests {
 
     #[test]
     fn shifted_letters_match_with_or_without_the_shift_flag() {
-        let map = Keymap::new(false, true);
+        let map = Keymap::build(false, |_| true);
         let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
         assert_eq!(
             map.lookup(&shifted, &[Context::Table]),

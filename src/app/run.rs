@@ -12,11 +12,12 @@ use tokio::time::{MissedTickBehavior, interval};
 
 use crate::app::action::Effect;
 use crate::app::state::AppState;
-use crate::app::update;
-use crate::backend::{Backend, BackendError, BackendEvent, worker};
+use crate::app::{input, update};
+use crate::backend::worker::{self, ConnectionEvent};
+use crate::backend::{Backend, BackendError};
 use crate::terminal::{self, Tui};
 use crate::theme::Theme;
-use crate::ui::{self, HitMap};
+use crate::ui;
 
 /// Why the loop ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,7 +85,7 @@ pub async fn run<B: Backend>(
 ) -> color_eyre::Result<Exit> {
     let (event_tx, mut backend_events) = mpsc::unbounded_channel();
     let recorder = worker::Recorder::new(audit, state.target.clone());
-    let requests = worker::spawn(backend, event_tx, recorder);
+    let requests = worker::spawn(backend, state.connection_id, event_tx, recorder);
 
     let stop = stop_signals()?;
     tokio::pin!(stop);
@@ -103,7 +104,6 @@ pub async fn run<B: Backend>(
     let mut stats_timer = interval(state.monitor.interval);
     stats_timer.set_missed_tick_behavior(MissedTickBehavior::Skip);
 
-    let mut hits = HitMap::default();
     let mut dirty = true;
     // Logged once: the time to the first frame that shows the host and the first table.
     let mut first_full_frame = Some(started);
@@ -147,7 +147,11 @@ pub async fn run<B: Backend>(
         }
 
         if dirty {
-            terminal.draw(|frame| hits = ui::draw(frame, &mut state, &theme))?;
+            let mut facts = None;
+            terminal.draw(|frame| facts = Some(ui::draw(frame, &state, &theme)))?;
+            if let Some(facts) = facts {
+                update::on_frame(&mut state, facts);
+            }
             dirty = false;
             if let Some(t0) = first_full_frame
                 && state.host.is_some()
@@ -174,11 +178,11 @@ pub async fn run<B: Backend>(
         tokio::select! {
             event = next_input(&mut input) => match event {
                 Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
-                    pending = update::on_key(&mut state, key);
+                    pending = input::on_key(&mut state, key);
                     dirty = true;
                 }
                 Some(Ok(TermEvent::Mouse(mouse))) => {
-                    pending = update::on_mouse(&mut state, mouse, &hits);
+                    pending = input::on_mouse(&mut state, mouse);
                     dirty = true;
                 }
                 Some(Ok(TermEvent::Resize(..) | TermEvent::FocusGained)) => dirty = true,
@@ -216,9 +220,13 @@ async fn next_input(input: &mut Option<EventStream>) -> Option<std::io::Result<T
     }
 }
 
-/// Apply one backend event; returns whether anything on screen may have changed.
-fn apply_backend(state: &mut AppState, event: BackendEvent, pending: &mut Vec<Effect>) -> bool {
-    pending.extend(update::on_backend(state, event));
+/// Apply one backend event; returns whether anything on screen may have changed. An event of a
+/// connection the state does not show changes nothing.
+fn apply_backend(state: &mut AppState, tagged: ConnectionEvent, pending: &mut Vec<Effect>) -> bool {
+    if tagged.connection != state.connection_id {
+        return false;
+    }
+    pending.extend(update::on_backend(state, tagged.event));
     state.screen_changed
 }
 

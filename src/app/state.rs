@@ -8,8 +8,12 @@ use tui_input::Input;
 
 use crate::app::columns;
 use crate::app::keymap::{Context, Keymap};
+use crate::app::layout::LayoutFacts;
+use crate::app::modal::Modal;
 use crate::app::table::TableView;
-use crate::backend::{Capabilities, ConnectionState, InstanceAction};
+use crate::backend::{
+    Capabilities, ConnectionId, ConnectionState, CreateSpec, InstanceAction, ScopeChange, TaskKey,
+};
 use crate::i18n::{Lang, Msg};
 use crate::model::{
     Flavor, FloatingIp, HostInfo, Image, Instance, InstanceDetail, Listing, Network, Overview,
@@ -32,97 +36,34 @@ pub struct StatusMessage {
     pub at: Instant,
 }
 
-/// An action in flight on one instance, shown in the Task column and the status line.
+/// What a task does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskWork {
+    Action(InstanceAction),
+    Create(CreateSpec),
+}
+
+impl TaskWork {
+    /// The task shown in the row while it runs, until the state settles.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Action(a) => a.task_label(),
+            Self::Create(_) => "creating",
+        }
+    }
+}
+
+/// Work in flight on one resource (an action on an instance, a volume being created), shown
+/// in its row and the status line.
 #[derive(Clone, Debug)]
 pub struct RunningTask {
     pub name: String,
-    pub action: InstanceAction,
+    pub work: TaskWork,
     pub started: Instant,
     /// The backend call returned; waiting for the state to settle.
     pub call_done: bool,
     /// Status text when the action started, to notice the change.
     pub from_status: String,
-}
-
-/// The browser console URL of the console view.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConsoleUrl {
-    /// The backend has none to ask for (a libvirt host lists its graphics in the detail).
-    NotAsked,
-    Loading,
-    Ready(String),
-    /// Not available, with the reason (read-only mode, the cloud's answer).
-    Failed(String),
-}
-
-/// The URL with its access token (`token=…`, else the whole query) replaced by `••••••`.
-pub fn mask_console_token(url: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else {
-        return url.to_string();
-    };
-    let mut masked = false;
-    let parts: Vec<String> = query
-        .split('&')
-        .map(|p| match p.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("token") || k.ends_with("token") => {
-                masked = true;
-                format!("{k}=••••••")
-            }
-            _ => p.to_string(),
-        })
-        .collect();
-    if masked {
-        format!("{base}?{}", parts.join("&"))
-    } else {
-        format!("{base}?••••••")
-    }
-}
-
-#[derive(Clone, Debug)]
-pub enum Popup {
-    Help {
-        scroll: u16,
-    },
-    Confirm {
-        id: String,
-        name: String,
-        action: InstanceAction,
-    },
-    Console {
-        id: String,
-        name: String,
-        detail: Box<Option<InstanceDetail>>,
-        /// The browser console URL (a cloud's noVNC), asked for when the view opens.
-        url: ConsoleUrl,
-        /// The URL's access token is shown (masked until the user asks).
-        revealed: bool,
-    },
-    EditFailed {
-        id: String,
-        name: String,
-        document: String,
-        error: String,
-    },
-    /// A one-line text answer for an action: snapshot name, new name, metadata.
-    Prompt {
-        id: String,
-        name: String,
-        kind: PromptKind,
-        input: Input,
-    },
-    /// Choose the flavor to resize to (升级).
-    PickFlavor {
-        id: String,
-        name: String,
-        selected: usize,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PromptKind {
-    Snapshot,
-    Rename,
-    Metadata,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,18 +96,13 @@ pub struct Data {
     pub ports: Vec<Port>,
 }
 
-/// The Networks tab's sub-views on a cloud, in cycling order after Networks itself.
-pub const SUB_VIEWS: [ResourceKind; 3] = [
-    ResourceKind::SecurityGroups,
-    ResourceKind::FloatingIps,
-    ResourceKind::Ports,
-];
-
 pub struct AppState {
     pub lang: Lang,
     pub keymap: Keymap,
     pub caps: Capabilities,
-    /// Connection label: libvirt URI or cloud/region/project.
+    /// The connection this state shows; events of others are not applied to it.
+    pub connection_id: ConnectionId,
+    /// Connection label, in the backend's words (a URI, a region and project).
     pub target: String,
     pub host: Option<HostInfo>,
     pub connection: ConnectionState,
@@ -184,17 +120,17 @@ pub struct AppState {
     pub stale: Vec<ResourceKind>,
     pub detail: Option<DetailView>,
     pub instance_detail: Option<(String, Result<InstanceDetail, String>)>,
-    pub popup: Option<Popup>,
+    pub modal: Option<Modal>,
     pub input_mode: InputMode,
     pub filter_input: Input,
     pub command_input: Input,
     /// Cycling state of `:` completion: (typed prefix, next candidate index).
     pub completion: Option<(String, usize)>,
-    pub tasks: HashMap<String, RunningTask>,
+    pub tasks: HashMap<TaskKey, RunningTask>,
     pub status: Option<StatusMessage>,
     pub spinner: usize,
-    /// Rows visible in the table body at the last draw, for paging.
-    pub page_rows: usize,
+    /// What the last frame looked like: hit areas, rows per page, scroll limits.
+    pub layout: LayoutFacts,
     pub settle_timeout: Duration,
     pub quit: bool,
     /// Set by `update` when a backend event changed what is on screen; a listing identical to
@@ -207,6 +143,11 @@ pub struct AppState {
     pub stats_columns: bool,
     /// Sort key of the Overview's top list of instances.
     pub top_sort: TopSort,
+    /// Regions and projects this session has switched to, for `:region`/`:project` completion.
+    pub known_regions: Vec<String>,
+    pub known_projects: Vec<String>,
+    /// The scope change asked for and not answered yet.
+    pub pending_scope: Option<ScopeChange>,
 }
 
 /// What the Overview's top list is sorted by, as virt-top's P, M, … keys.
@@ -233,21 +174,19 @@ impl TopSort {
 impl AppState {
     pub fn new(lang: Lang, caps: Capabilities, target: String, settle_timeout: Duration) -> Self {
         let mut tables = HashMap::new();
-        for kind in ResourceKind::ALL.into_iter().chain(SUB_VIEWS) {
+        let sub_views = ResourceKind::ALL
+            .into_iter()
+            .flat_map(|tab| caps.sub_views(tab).to_vec());
+        for kind in ResourceKind::ALL.into_iter().chain(sub_views) {
             if kind != ResourceKind::Overview {
                 tables.insert(kind, TableView::default());
             }
         }
         Self {
             lang,
-            keymap: Keymap::new(
-                caps.readonly,
-                matches!(
-                    caps.command_style,
-                    crate::backend::CommandStyle::OpenStack { .. }
-                ),
-            ),
+            keymap: Keymap::new(&caps),
             caps,
+            connection_id: ConnectionId::FIRST,
             target,
             host: None,
             connection: ConnectionState::Connected,
@@ -261,7 +200,7 @@ impl AppState {
             stale: Vec::new(),
             detail: None,
             instance_detail: None,
-            popup: None,
+            modal: None,
             input_mode: InputMode::Normal,
             filter_input: Input::default(),
             command_input: Input::default(),
@@ -269,7 +208,7 @@ impl AppState {
             tasks: HashMap::new(),
             status: None,
             spinner: 0,
-            page_rows: 10,
+            layout: LayoutFacts::default(),
             settle_timeout,
             quit: false,
             screen_changed: false,
@@ -281,15 +220,19 @@ impl AppState {
             monitor_view: None,
             stats_columns: false,
             top_sort: TopSort::default(),
+            known_regions: Vec::new(),
+            known_projects: Vec::new(),
+            pending_scope: None,
         }
     }
 
-    /// Whether the backend is a cloud (its tables have the cloud's columns).
-    pub fn cloud(&self) -> bool {
-        matches!(
-            self.caps.command_style,
-            crate::backend::CommandStyle::OpenStack { .. }
-        )
+    /// The task in flight on `kind`'s row `id`, on this state's connection.
+    pub fn task(&self, kind: ResourceKind, id: &str) -> Option<&RunningTask> {
+        self.tasks.get(&TaskKey::new(self.connection_id, kind, id))
+    }
+
+    pub fn task_key(&self, kind: ResourceKind, id: impl Into<String>) -> TaskKey {
+        TaskKey::new(self.connection_id, kind, id)
     }
 
     pub fn t(&self, msg: Msg) -> &'static str {
@@ -331,8 +274,30 @@ impl AppState {
         self.data.instances.iter().find(|i| i.id == id)
     }
 
-    /// Key contexts active now, most specific first.
+    /// Key contexts active now, most specific first: the dialog's, the line's, or the
+    /// screen's.
     pub fn contexts(&self) -> Vec<Context> {
+        if let Some(modal) = &self.modal {
+            return modal.contexts();
+        }
+        match self.input_mode {
+            InputMode::Filter => return vec![Context::Filter],
+            InputMode::Command => return vec![Context::CommandLine],
+            InputMode::Normal => {}
+        }
+        self.screen_contexts()
+    }
+
+    /// Whether keys no binding takes are typed into a text field now.
+    pub fn takes_text(&self) -> bool {
+        match &self.modal {
+            Some(modal) => modal.takes_text(),
+            None => self.input_mode != InputMode::Normal,
+        }
+    }
+
+    /// Key contexts of the screen under any dialog or line, most specific first.
+    pub fn screen_contexts(&self) -> Vec<Context> {
         let mut ctx = Vec::with_capacity(4);
         if self.detail.is_some() {
             ctx.push(Context::Detail);
@@ -349,7 +314,7 @@ impl AppState {
     /// from what was shown.
     pub fn apply_listing(&mut self, listing: Listing) -> bool {
         let lang = self.lang;
-        let cloud = self.cloud();
+        let caps = &self.caps;
         let unchanged = match &listing {
             Listing::Overview(o) => self.data.overview.as_ref() == Some(o.as_ref()),
             Listing::Instances(l) => {
@@ -391,26 +356,46 @@ impl AppState {
             }
             Listing::Flavors(list) => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Flavors) {
-                    t.set_rows(&list, &columns::flavors(cloud), lang, |f| &f.id);
+                    t.set_rows(
+                        &list,
+                        &columns::flavors(caps.columns(ResourceKind::Flavors)),
+                        lang,
+                        |f| &f.id,
+                    );
                 }
                 self.data.flavors = list;
             }
             Listing::Images(list) => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Images) {
-                    t.set_rows(&list, &columns::images(cloud), lang, |i| &i.id);
+                    t.set_rows(
+                        &list,
+                        &columns::images(caps.columns(ResourceKind::Images)),
+                        lang,
+                        |i| &i.id,
+                    );
                 }
                 self.data.images = list;
             }
             Listing::Volumes { volumes, pools } => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Volumes) {
-                    t.set_rows(&volumes, &columns::volumes(cloud), lang, |v| &v.id);
+                    t.set_rows(
+                        &volumes,
+                        &columns::volumes(caps.columns(ResourceKind::Volumes)),
+                        lang,
+                        |v| &v.id,
+                    );
                 }
                 self.data.volumes = volumes;
                 self.data.pools = pools;
             }
             Listing::Networks(list) => {
                 if let Some(t) = self.tables.get_mut(&ResourceKind::Networks) {
-                    t.set_rows(&list, &columns::networks(cloud), lang, |n| &n.id);
+                    t.set_rows(
+                        &list,
+                        &columns::networks(caps.columns(ResourceKind::Networks)),
+                        lang,
+                        |n| &n.id,
+                    );
                 }
                 self.data.networks = list;
             }
@@ -450,17 +435,17 @@ impl AppState {
             .map(|inst| {
                 let mut inst = inst.clone();
                 if inst.task.is_none()
-                    && let Some(task) = self.tasks.get(&inst.id)
+                    && let Some(task) = self.task(ResourceKind::Instances, &inst.id)
                 {
-                    inst.task = Some(task.action.task_label().to_string());
+                    inst.task = Some(task.work.label().to_string());
                 }
                 inst
             })
             .collect();
         let lang = self.lang;
-        let cloud = self.cloud();
+        let columns = columns::instances(self.caps.columns(ResourceKind::Instances));
         if let Some(t) = self.tables.get_mut(&ResourceKind::Instances) {
-            t.set_rows(&shown, &columns::instances(cloud), lang, |i| &i.id);
+            t.set_rows(&shown, &columns, lang, |i| &i.id);
         }
         self.refresh_live_sort(false);
     }
@@ -495,7 +480,7 @@ impl AppState {
         });
     }
 
-    /// The text often carries a cloud's or libvirt's message: its controls and bidi overrides
+    /// The text often carries the backend's own message: its controls and bidi overrides
     /// are escaped visibly, as in the tables.
     pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
         self.status = Some(StatusMessage {
@@ -507,7 +492,7 @@ impl AppState {
 
     /// Whether anything on screen shows live statistics, so sampling runs (and only then).
     pub fn wants_stats(&self) -> bool {
-        self.popup.is_none()
+        self.modal.is_none()
             && (self.monitor_view.is_some()
                 || (self.detail.is_none()
                     && (self.tab == ResourceKind::Overview
@@ -537,7 +522,7 @@ impl AppState {
         let Some(t) = self.table(ResourceKind::Instances) else {
             return Vec::new();
         };
-        let end = (t.offset + self.page_rows + 1).min(t.visible.len());
+        let end = (t.offset + self.layout.table_rows()).min(t.visible.len());
         t.visible[t.offset.min(end)..end]
             .iter()
             .map(|&row| t.ids[row].clone())
@@ -546,7 +531,7 @@ impl AppState {
 
     /// How often the visible data should be polled: fast while an action settles.
     pub fn poll_interval(&self, normal: Duration) -> Duration {
-        // Rows in a transitional state (yun's own actions, or a task the cloud reports, such
+        // Rows in a transitional state (yun's own actions, or a task the backend reports, such
         // as a server that is still building) are re-polled fast until they settle.
         let settling = !self.tasks.is_empty()
             || (self.tab == ResourceKind::Instances
@@ -556,24 +541,5 @@ impl AppState {
         } else {
             normal
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_console_token;
-
-    #[test]
-    fn console_tokens_are_masked() {
-        assert_eq!(
-            mask_console_token("http://h:6080/vnc_lite.html?token=abc&title=x"),
-            "http://h:6080/vnc_lite.html?token=••••••&title=x"
-        );
-        // Older nova puts the token inside an encoded `path`: the whole query goes.
-        assert_eq!(
-            mask_console_token("http://h:6080/vnc_auto.html?path=%3Ftoken%3Dabc"),
-            "http://h:6080/vnc_auto.html?••••••"
-        );
-        assert_eq!(mask_console_token("http://h/plain"), "http://h/plain");
     }
 }

@@ -170,14 +170,22 @@ impl TableView {
 
     /// Keep the selection inside a window of `height` rows, moving `offset` as little as possible.
     pub fn scroll_into_view(&mut self, height: usize) {
+        self.offset = self.offset_for(height);
+    }
+
+    /// The first row of a window of `height` rows that shows the selection, moved from
+    /// `offset` as little as possible (a sticky offset: the view does not jump).
+    pub fn offset_for(&self, height: usize) -> usize {
         let height = height.max(1);
         let max_offset = self.visible.len().saturating_sub(height);
-        if self.selected < self.offset {
-            self.offset = self.selected;
+        let offset = if self.selected < self.offset {
+            self.selected
         } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
-        }
-        self.offset = self.offset.min(max_offset);
+            self.selected + 1 - height
+        } else {
+            self.offset
+        };
+        offset.min(max_offset)
     }
 
     fn recompute(&mut self, keep: Option<&str>) {

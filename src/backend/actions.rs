@@ -51,40 +51,7 @@ pub enum InstanceAction {
     },
 }
 
-/// How the equivalent command line is written in confirmation dialogs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum CommandStyle {
-    Virsh { uri: String },
-    OpenStack { cloud: String },
-}
-
 impl InstanceAction {
-    /// The actions a libvirt host offers, in menu order.
-    pub fn all() -> Vec<Self> {
-        vec![
-            Self::Start,
-            Self::Shutdown,
-            Self::ForceOff,
-            Self::Reboot,
-            Self::Reset,
-            Self::Pause,
-            Self::Resume,
-            Self::Suspend,
-            Self::Restore,
-            Self::Delete {
-                delete_volumes: false,
-            },
-            Self::SetAutostart(true),
-            Self::SetAutostart(false),
-            Self::Snapshot {
-                name: String::new(),
-            },
-            Self::Rename {
-                name: String::new(),
-            },
-        ]
-    }
-
     /// Stable identifier, used in keymaps, logs and `:` commands.
     pub fn id(&self) -> &'static str {
         match self {
@@ -111,38 +78,6 @@ impl InstanceAction {
         }
     }
 
-    /// The actions an OpenStack cloud offers, in menu order.
-    pub fn cloud() -> Vec<Self> {
-        vec![
-            Self::Start,
-            Self::Shutdown,
-            Self::Reboot,
-            Self::Reset,
-            Self::Pause,
-            Self::Resume,
-            Self::Suspend,
-            Self::Restore,
-            Self::Lock,
-            Self::Unlock,
-            Self::Snapshot {
-                name: String::new(),
-            },
-            Self::Resize {
-                flavor_id: String::new(),
-                flavor_name: String::new(),
-            },
-            Self::ConfirmResize,
-            Self::RevertResize,
-            Self::Rename {
-                name: String::new(),
-            },
-            Self::SetMetadata { items: Vec::new() },
-            Self::Delete {
-                delete_volumes: false,
-            },
-        ]
-    }
-
     /// Destructive actions ask for confirmation first.
     pub fn is_destructive(&self) -> bool {
         matches!(
@@ -166,7 +101,9 @@ impl InstanceAction {
         }
         let s = &inst.status;
         match self {
-            Self::Start => matches!(s, S::Shutoff | S::Crashed | S::Error),
+            // A crashed domain is still active to libvirt ("already running"): it is forced
+            // off first.
+            Self::Start => matches!(s, S::Shutoff | S::Error),
             // A libvirt managed save shows as SUSPENDED, as Nova's libvirt suspend does.
             Self::Restore => matches!(s, S::Suspended),
             Self::Shutdown | Self::Reboot => matches!(s, S::Active),
@@ -185,10 +122,8 @@ impl InstanceAction {
                 matches!(s, S::Active | S::Shutoff | S::Paused | S::Suspended)
             }
             Self::Resize { .. } => matches!(s, S::Active | S::Shutoff),
-            Self::ConfirmResize | Self::RevertResize => s.as_str() == "VERIFY_RESIZE",
-            Self::Rename { .. } | Self::SetMetadata { .. } => {
-                !matches!(s, S::Other(x) if x == "DELETED")
-            }
+            Self::ConfirmResize | Self::RevertResize => inst.resize_pending,
+            Self::Rename { .. } | Self::SetMetadata { .. } => !inst.deleted,
         }
     }
 
@@ -232,109 +167,6 @@ impl InstanceAction {
             _ => serde_json::Map::new(),
         }
     }
-
-    /// The equivalent command line in the backend's own CLI, shown in confirmation dialogs.
-    pub fn equivalent_command(&self, style: &CommandStyle, name: &str) -> String {
-        match style {
-            CommandStyle::Virsh { uri } => self.virsh_command(uri, name),
-            CommandStyle::OpenStack { cloud } => self.openstack_command(cloud, name),
-        }
-    }
-
-    /// The `openstack` (python-openstackclient) command line for this action.
-    pub fn openstack_command(&self, cloud: &str, name: &str) -> String {
-        let q = shell_quote(name);
-        let verb = match self {
-            Self::Start => format!("server start {q}"),
-            Self::Restore => format!("server resume {q}"),
-            Self::Shutdown | Self::ForceOff => format!("server stop {q}"),
-            Self::Reboot => format!("server reboot --soft {q}"),
-            Self::Reset => format!("server reboot --hard {q}"),
-            Self::Pause => format!("server pause {q}"),
-            Self::Resume => format!("server unpause {q}"),
-            Self::Suspend => format!("server suspend {q}"),
-            Self::Delete { .. } => format!("server delete {q}"),
-            Self::SetAutostart(_) => format!("server show {q}"),
-            Self::Lock => format!("server lock {q}"),
-            Self::Unlock => format!("server unlock {q}"),
-            Self::Snapshot { name: image } => {
-                format!("server image create --name {} {q}", shell_quote(image))
-            }
-            Self::Resize { flavor_name, .. } => {
-                format!("server resize --flavor {} {q}", shell_quote(flavor_name))
-            }
-            Self::ConfirmResize => format!("server resize confirm {q}"),
-            Self::RevertResize => format!("server resize revert {q}"),
-            Self::Rename { name: new } => format!("server set --name {} {q}", shell_quote(new)),
-            Self::SetMetadata { items } => {
-                let props: Vec<String> = items
-                    .iter()
-                    .map(|(k, v)| format!("--property {}", shell_quote(&format!("{k}={v}"))))
-                    .collect();
-                format!("server set {} {q}", props.join(" "))
-            }
-        };
-        format!("openstack --os-cloud {} {verb}", shell_quote(cloud))
-    }
-
-    /// The equivalent `virsh` command line, shown in confirmation dialogs.
-    pub fn virsh_command(&self, uri: &str, name: &str) -> String {
-        let verb = match self {
-            Self::Start | Self::Restore => "start".to_string(),
-            Self::Shutdown => "shutdown --mode acpi".to_string(),
-            Self::ForceOff => "destroy".to_string(),
-            Self::Reboot => "reboot".to_string(),
-            Self::Reset => "reset".to_string(),
-            Self::Pause => "suspend".to_string(),
-            Self::Resume => "resume".to_string(),
-            Self::Suspend => "managedsave".to_string(),
-            Self::Delete { delete_volumes } => {
-                if *delete_volumes {
-                    "undefine --managed-save --snapshots-metadata --remove-all-storage".to_string()
-                } else {
-                    "undefine --managed-save --snapshots-metadata".to_string()
-                }
-            }
-            Self::SetAutostart(true) => "autostart".to_string(),
-            Self::SetAutostart(false) => "autostart --disable".to_string(),
-            Self::Snapshot { name } => format!("snapshot-create-as --name {}", shell_quote(name)),
-            Self::Rename { name } => format!("domrename --new-name {}", shell_quote(name)),
-            Self::Lock
-            | Self::Unlock
-            | Self::Resize { .. }
-            | Self::ConfirmResize
-            | Self::RevertResize
-            | Self::SetMetadata { .. } => "dominfo".to_string(),
-        };
-        format!("virsh -c {} {verb} {}", shell_quote(uri), shell_quote(name))
-    }
-}
-
-impl CommandStyle {
-    /// The command that edits and redefines an instance's document.
-    pub fn edit_command(&self, name: &str) -> String {
-        match self {
-            Self::Virsh { uri } => {
-                format!("virsh -c {} edit {}", shell_quote(uri), shell_quote(name))
-            }
-            Self::OpenStack { cloud } => {
-                format!(
-                    "openstack --os-cloud {} server set {}",
-                    shell_quote(cloud),
-                    shell_quote(name)
-                )
-            }
-        }
-    }
-}
-
-/// The command that attaches the serial console of a libvirt domain, as an argument list. The
-/// domain goes by its UUID: a name may start with `-` (an option to virsh) or hold spaces.
-pub fn virsh_console_argv(uri: &str, uuid: &str) -> Vec<String> {
-    ["virsh", "-c", uri, "console", uuid]
-        .into_iter()
-        .map(str::to_string)
-        .collect()
 }
 
 /// An argument list as one shell-quoted line, for display.
@@ -381,6 +213,13 @@ mod tests {
     }
 
     #[test]
+    fn crashed_instance_is_forced_off_not_started() {
+        let i = inst(InstanceStatus::Crashed);
+        assert!(!InstanceAction::Start.allowed_for(&i));
+        assert!(InstanceAction::ForceOff.allowed_for(&i));
+    }
+
+    #[test]
     fn suspended_instance_is_restored_not_started() {
         let mut i = inst(InstanceStatus::Suspended);
         i.has_managed_save = true;
@@ -403,25 +242,6 @@ mod tests {
     }
 
     #[test]
-    fn console_command_is_an_argument_list_by_uuid() {
-        let argv = virsh_console_argv("qemu+ssh://root@h/system?x=a b", "1b4e28ba-2fa1-11d2");
-        assert_eq!(
-            argv,
-            [
-                "virsh",
-                "-c",
-                "qemu+ssh://root@h/system?x=a b",
-                "console",
-                "1b4e28ba-2fa1-11d2"
-            ]
-        );
-        assert_eq!(
-            shell_join(&argv),
-            "virsh -c 'qemu+ssh://root@h/system?x=a b' console 1b4e28ba-2fa1-11d2"
-        );
-    }
-
-    #[test]
     fn audit_params_are_the_actions_own_fields() {
         let rename = InstanceAction::Rename { name: "db".into() };
         assert_eq!(
@@ -431,11 +251,5 @@ mod tests {
         assert!(InstanceAction::Pause.params().is_empty());
         let autostart = InstanceAction::SetAutostart(true).params();
         assert_eq!(autostart.get("value"), Some(&serde_json::Value::Bool(true)));
-    }
-
-    #[test]
-    fn virsh_command_quotes_odd_names() {
-        let cmd = InstanceAction::ForceOff.virsh_command("qemu:///system", "my vm");
-        assert_eq!(cmd, "virsh -c qemu:///system destroy 'my vm'");
     }
 }

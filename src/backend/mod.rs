@@ -2,6 +2,8 @@
 //! calls in the background and sends the results back to the app as [`BackendEvent`]s.
 
 pub mod actions;
+pub mod capabilities;
+pub mod create;
 pub mod libvirt;
 pub mod openstack;
 pub mod worker;
@@ -12,20 +14,59 @@ use serde::Serialize;
 
 use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
-pub use actions::{CommandStyle, InstanceAction};
+pub use actions::InstanceAction;
+pub use capabilities::{
+    Capabilities, CommandText, InstanceDetailLayout, KindOffer, OverviewSection, ScopeKind,
+};
+pub use create::{CreateSpec, VolumeFormat, VolumeSpec};
 pub use worker::{BackendEvent, BackendRequest};
 
-/// What a backend can do; the UI offers only what is listed here.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Capabilities {
-    /// The connection refuses every mutation (`--readonly`).
-    pub readonly: bool,
-    /// Actions this backend implements at all (per-state rules come on top).
-    pub actions: Vec<InstanceAction>,
-    /// Whether a document (domain XML) can be edited and redefined.
-    pub edit: bool,
-    /// How confirmation dialogs write the equivalent command.
-    pub command_style: CommandStyle,
+/// One backend connection of the app. Every request, event and task names the connection it
+/// belongs to, so that several can be open at once; today there is one, [`ConnectionId::FIRST`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ConnectionId(pub u32);
+
+impl ConnectionId {
+    pub const FIRST: Self = Self(0);
+}
+
+/// One resource of one connection: what a task runs on, what a create made.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ResourceRef {
+    pub connection: ConnectionId,
+    pub kind: ResourceKind,
+    pub id: String,
+}
+
+impl ResourceRef {
+    pub fn new(connection: ConnectionId, kind: ResourceKind, id: impl Into<String>) -> Self {
+        Self {
+            connection,
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
+/// In-flight tasks are keyed by the resource they run on.
+pub type TaskKey = ResourceRef;
+
+/// A whole listing as the app shows it: the rows and what the user should know about them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Listed {
+    pub listing: Listing,
+    /// Something the user should know about these rows (some could not be read and were
+    /// skipped), for the status line. Backends whose listings are all-or-nothing have none.
+    pub note: Option<String>,
+}
+
+impl From<Listing> for Listed {
+    fn from(listing: Listing) -> Self {
+        Self {
+            listing,
+            note: None,
+        }
+    }
 }
 
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
@@ -78,6 +119,16 @@ pub enum ConnectionState {
     },
 }
 
+/// Why a mutation the backend does not implement is refused: read-only first, as for every
+/// mutation, else unsupported.
+fn refused_mutation(caps: &Capabilities, what: &str) -> BackendError {
+    if caps.readonly {
+        BackendError::ReadOnly
+    } else {
+        BackendError::Unsupported(what.into())
+    }
+}
+
 /// The backend interface. Every call may block on I/O, so the app only ever calls it from the
 /// [`worker`], never on the render path.
 pub trait Backend: Send + Sync + 'static {
@@ -92,20 +143,16 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Listing, BackendError>> + Send;
 
     /// Like [`Backend::list`], sending rows that are already in (a first page) to `partial`
-    /// before the whole listing is ready. Backends without pages just list.
+    /// before the whole listing is ready, and returning the listing with its own note (rows
+    /// skipped in this very listing): listings of different kinds overlap, so the note travels
+    /// with the rows it is about. Backends without pages or notes just list.
     fn list_progressive(
         &self,
         kind: ResourceKind,
         partial: tokio::sync::mpsc::UnboundedSender<Listing>,
-    ) -> impl Future<Output = Result<Listing, BackendError>> + Send {
+    ) -> impl Future<Output = Result<Listed, BackendError>> + Send {
         drop(partial);
-        self.list(kind)
-    }
-
-    /// Something the user should know about the listing just returned (rows skipped because
-    /// they could not be read). Backends whose listings are all-or-nothing have none.
-    fn listing_note(&self) -> Option<String> {
-        None
+        async move { self.list(kind).await.map(Listed::from) }
     }
 
     fn instance_detail(
@@ -130,18 +177,39 @@ pub trait Backend: Send + Sync + 'static {
         action: &InstanceAction,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
 
-    /// The document the user edits (inactive domain XML), like `virsh edit` opens.
+    /// The document the user edits (inactive domain XML), like `virsh edit` opens. Only
+    /// backends listing [`Capabilities::documents`] have one.
     fn editable_document(
         &self,
         id: &str,
-    ) -> impl Future<Output = Result<String, BackendError>> + Send;
+    ) -> impl Future<Output = Result<String, BackendError>> + Send {
+        let _ = id;
+        async { Err(BackendError::Unsupported("editing a document here".into())) }
+    }
 
-    /// Validate and apply an edited document (domain XML), like `virsh edit`.
+    /// Validate and apply an edited document (domain XML), like `virsh edit`. A read-only
+    /// connection refuses it as every other mutation, whether or not it has documents.
     fn redefine(
         &self,
         id: &str,
         document: &str,
-    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (id, document);
+        let refused = refused_mutation(&self.capabilities(), "redefining a document here");
+        async move { Err(refused) }
+    }
+
+    /// Create what `spec` describes (a kind listed in [`Capabilities::creates`]); returns the
+    /// new resource's reference (its connection is the first one: the worker sets its own).
+    /// Refused with [`BackendError::ReadOnly`] in read-only mode.
+    fn create(
+        &self,
+        spec: CreateSpec,
+    ) -> impl Future<Output = Result<ResourceRef, BackendError>> + Send {
+        let _ = spec;
+        let refused = refused_mutation(&self.capabilities(), "creating resources here");
+        async move { Err(refused) }
+    }
 
     /// Ids of instances whose state changed since the last call: lifecycle events when the
     /// backend has them. Waits until at least one arrives; `None` when the backend has no events.

@@ -4,7 +4,8 @@
 //! listing per resource kind is in flight at a time; a request for a kind that is already being
 //! fetched is remembered and run once when the current one ends, so a slow backend never piles up
 //! duplicate calls. Every listing carries the generation it was asked for, so the app can drop a
-//! stale answer.
+//! stale answer. Every event goes out tagged with the worker's [`ConnectionId`], so the app can
+//! tell connections apart.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,9 +14,12 @@ use std::time::{Instant, SystemTime};
 
 use tokio::sync::mpsc;
 
-use super::{Backend, BackendError, ConnectionState, InstanceAction};
+use super::{
+    Backend, BackendError, ConnectionId, ConnectionState, CreateSpec, InstanceAction, Listed,
+    ResourceRef,
+};
 use crate::audit::{AuditLog, Change};
-use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
+use crate::model::{HostInfo, InstanceDetail, ResourceKind, StatsSample};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendRequest {
@@ -45,6 +49,10 @@ pub enum BackendRequest {
         name: String,
         document: String,
     },
+    /// Create what the spec describes.
+    Create {
+        spec: CreateSpec,
+    },
     /// One monitor tick; `focus` lists the instances on screen.
     SampleStats {
         focus: Vec<String>,
@@ -55,10 +63,12 @@ pub enum BackendRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendEvent {
     HostInfo(Result<HostInfo, BackendError>),
+    /// A listing of `kind`: a first page while the rest loads (without a note), then the whole
+    /// listing with its own note for the status line.
     Listed {
         kind: ResourceKind,
         generation: u64,
-        result: Result<Listing, BackendError>,
+        result: Result<Listed, BackendError>,
     },
     Detail {
         id: String,
@@ -85,10 +95,16 @@ pub enum BackendEvent {
         document: String,
         result: Result<(), BackendError>,
     },
+    /// A create finished: the new resource, on this worker's connection.
+    Created {
+        spec: CreateSpec,
+        result: Result<ResourceRef, BackendError>,
+    },
     /// Lifecycle events: these instances changed state.
     Changed(Vec<String>),
-    /// A warning about a listing, for the status line.
-    Note(String),
+    /// Something the user should know that is not the answer to a request (the audit log could
+    /// not be written), for the status line.
+    Warning(String),
     ScopeSwitched(Result<HostInfo, BackendError>),
     /// A monitor sample and the monotonic time it was taken.
     Stats {
@@ -128,13 +144,46 @@ impl Recorder {
     }
 }
 
-/// Start the worker for `backend`. Requests go in through the returned sender; results come out
-/// through `events`. The worker stops when the request sender is dropped.
+/// An event and the connection it comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectionEvent {
+    pub connection: ConnectionId,
+    pub event: BackendEvent,
+}
+
+/// Where a worker sends its events: each one tagged with the worker's connection.
+#[derive(Clone, Debug)]
+pub struct EventSender {
+    connection: ConnectionId,
+    tx: mpsc::UnboundedSender<ConnectionEvent>,
+}
+
+impl EventSender {
+    pub fn new(connection: ConnectionId, tx: mpsc::UnboundedSender<ConnectionEvent>) -> Self {
+        Self { connection, tx }
+    }
+
+    /// Fails when the app has gone.
+    fn send(&self, event: BackendEvent) -> Result<(), ()> {
+        self.tx
+            .send(ConnectionEvent {
+                connection: self.connection,
+                event,
+            })
+            .map_err(|_| ())
+    }
+}
+
+/// Start the worker for `backend`, the app's connection `connection`. Requests go in through
+/// the returned sender; results come out through `events`, tagged with `connection`. The worker
+/// stops when the request sender is dropped.
 pub fn spawn<B: Backend>(
     backend: Arc<B>,
-    events: mpsc::UnboundedSender<BackendEvent>,
+    connection: ConnectionId,
+    events: mpsc::UnboundedSender<ConnectionEvent>,
     recorder: Recorder,
 ) -> mpsc::UnboundedSender<BackendRequest> {
+    let events = EventSender::new(connection, events);
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(forward_changes(Arc::clone(&backend), events.clone()));
     tokio::spawn(run(backend, rx, events, recorder));
@@ -144,15 +193,16 @@ pub fn spawn<B: Backend>(
 /// The one path every change takes: refused when it could not be recorded (unless the audit
 /// log is optional, then a warning), run, and recorded with its result and duration. A
 /// read-only connection changes nothing, so its refusals are not recorded.
-async fn mutate<B: Backend, F>(
+async fn mutate<B: Backend, T, F>(
     backend: &B,
     recorder: &Recorder,
     change: Change,
-    events: &mpsc::UnboundedSender<BackendEvent>,
+    events: &EventSender,
     op: F,
-) -> Result<(), BackendError>
+    new_id: fn(&T) -> Option<String>,
+) -> Result<T, BackendError>
 where
-    F: Future<Output = Result<(), BackendError>>,
+    F: Future<Output = Result<T, BackendError>>,
 {
     if backend.capabilities().readonly {
         return op.await;
@@ -164,13 +214,20 @@ where
                  config.toml changes go ahead unrecorded)"
             )));
         }
-        let _ = events.send(BackendEvent::Note(format!(
+        let _ = events.send(BackendEvent::Warning(format!(
             "{e}; the change goes ahead unrecorded"
         )));
     }
     let started = SystemTime::now();
     let clock = Instant::now();
     let result = op.await;
+    let mut change = change;
+    // A create learns the id of what it made only from its answer.
+    if let Ok(made) = &result
+        && let Some(id) = new_id(made)
+    {
+        change.id = id;
+    }
     let record = change.record(
         &recorder.connection(),
         started,
@@ -178,14 +235,14 @@ where
         result.as_ref().map(|_| ()).map_err(ToString::to_string),
     );
     if let Err(e) = recorder.log.append(&record) {
-        let _ = events.send(BackendEvent::Note(format!(
+        let _ = events.send(BackendEvent::Warning(format!(
             "{e}; the change was made but not recorded"
         )));
     }
     result
 }
 
-async fn forward_changes<B: Backend>(backend: Arc<B>, events: mpsc::UnboundedSender<BackendEvent>) {
+async fn forward_changes<B: Backend>(backend: Arc<B>, events: EventSender) {
     while let Some(ids) = backend.next_changes().await {
         if events.send(BackendEvent::Changed(ids)).is_err() {
             return;
@@ -203,7 +260,7 @@ enum Done {
 async fn run<B: Backend>(
     backend: Arc<B>,
     mut requests: mpsc::UnboundedReceiver<BackendRequest>,
-    events: mpsc::UnboundedSender<BackendEvent>,
+    events: EventSender,
     recorder: Recorder,
 ) {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
@@ -263,7 +320,7 @@ async fn run<B: Backend>(
 fn start<B: Backend>(
     backend: &Arc<B>,
     request: BackendRequest,
-    events: &mpsc::UnboundedSender<BackendEvent>,
+    events: &EventSender,
     done: &mpsc::UnboundedSender<Done>,
     recorder: &Recorder,
 ) {
@@ -282,7 +339,7 @@ fn start<B: Backend>(
 async fn execute<B: Backend>(
     backend: &B,
     request: BackendRequest,
-    events: &mpsc::UnboundedSender<BackendEvent>,
+    events: &EventSender,
     recorder: &Recorder,
 ) -> (BackendEvent, Done) {
     match request {
@@ -307,16 +364,11 @@ async fn execute<B: Backend>(
                         let _ = events.send(BackendEvent::Listed {
                             kind,
                             generation,
-                            result: Ok(partial),
+                            result: Ok(Listed::from(partial)),
                         });
                     }
                 }
             };
-            if result.is_ok()
-                && let Some(note) = backend.listing_note()
-            {
-                let _ = events.send(BackendEvent::Note(note));
-            }
             (
                 BackendEvent::Listed {
                     kind,
@@ -342,7 +394,7 @@ async fn execute<B: Backend>(
                 name: name.clone(),
                 action: action.id().into(),
                 params: action.params(),
-                command: action.equivalent_command(&backend.capabilities().command_style, &name),
+                command: backend.capabilities().action_command(&id, &name, &action),
                 batch: None,
             };
             let result = mutate(
@@ -351,6 +403,7 @@ async fn execute<B: Backend>(
                 change,
                 events,
                 backend.perform(&id, &action),
+                |()| None,
             )
             .await;
             match &result {
@@ -388,6 +441,37 @@ async fn execute<B: Backend>(
             let taken_at = std::time::Instant::now();
             (BackendEvent::Stats { taken_at, result }, Done::Stats)
         }
+        BackendRequest::Create { spec } => {
+            let (kind, name) = (spec.kind().command_name(), spec.name().to_string());
+            tracing::info!(kind, name = %name, "creating");
+            let change = Change {
+                kind: spec.audit_kind().into(),
+                id: String::new(),
+                name: name.clone(),
+                action: "create".into(),
+                params: spec.params(),
+                command: backend.capabilities().commands.create(&spec),
+                batch: None,
+            };
+            let result = mutate(
+                backend,
+                recorder,
+                change,
+                events,
+                backend.create(spec.clone()),
+                |made: &ResourceRef| Some(made.id.clone()),
+            )
+            .await
+            .map(|mut made| {
+                made.connection = events.connection;
+                made
+            });
+            match &result {
+                Ok(made) => tracing::info!(kind, name = %name, id = %made.id, "created"),
+                Err(e) => tracing::warn!(kind, name = %name, error = %e, "create failed"),
+            }
+            (BackendEvent::Created { spec, result }, Done::Other)
+        }
         BackendRequest::Redefine { id, name, document } => {
             let mut params = serde_json::Map::new();
             // The document itself can hold VNC and SPICE passwords: only its digest is kept.
@@ -401,7 +485,7 @@ async fn execute<B: Backend>(
                 name: name.clone(),
                 action: "edit".into(),
                 params,
-                command: backend.capabilities().command_style.edit_command(&name),
+                command: backend.capabilities().commands.edit_document(&id, &name),
                 batch: None,
             };
             let result = mutate(
@@ -410,6 +494,7 @@ async fn execute<B: Backend>(
                 change,
                 events,
                 backend.redefine(&id, &document),
+                |()| None,
             )
             .await;
             (

@@ -9,6 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::block;
 use crate::app::state::AppState;
+use crate::backend::InstanceDetailLayout;
 use crate::format;
 use crate::i18n::{self, Lang, Msg};
 use crate::model::{Availability, InstanceDetail, Network, ResourceKind};
@@ -88,9 +89,10 @@ fn dash(v: Option<&String>) -> String {
     v.cloned().unwrap_or_else(|| "—".into())
 }
 
-pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) {
+/// Draw the detail; returns how far it can scroll.
+pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) -> u16 {
     let Some(view) = state.detail.clone() else {
-        return;
+        return 0;
     };
     let lang = state.lang;
     let mut out = Lines {
@@ -113,9 +115,8 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) 
                     status_style,
                 );
                 let task = state
-                    .tasks
-                    .get(&inst.id)
-                    .map(|t| t.action.task_label().to_string())
+                    .task(ResourceKind::Instances, &inst.id)
+                    .map(|t| t.work.label().to_string())
                     .or_else(|| inst.task.clone());
                 out.kv(
                     Msg::ColTask.text(lang),
@@ -143,7 +144,7 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) 
                     if view.show_document {
                         raw_document = Some(d.document.clone());
                     } else {
-                        instance_sections(&mut out, d, state.cloud());
+                        instance_sections(&mut out, d, state.caps.instance_detail);
                     }
                 }
                 Some((id, Err(e))) if *id == view.id => out.note(e.clone()),
@@ -346,19 +347,17 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) 
         .as_ref()
         .map_or(0, |d| d.scroll)
         .min(max_scroll);
-    if let Some(d) = &mut state.detail {
-        d.scroll = scroll;
-    }
     frame.render_widget(paragraph.scroll((scroll, 0)), inner);
+    max_scroll
 }
 
-/// Keys of a cloud's `extra` rows that the General section shows already.
+/// Keys of a property list's `extra` rows that the General section shows already.
 const SHOWN_ABOVE: [&str; 5] = ["id", "name", "status", "power_state", "task_state"];
 
-fn instance_sections(out: &mut Lines, d: &InstanceDetail, cloud: bool) {
+fn instance_sections(out: &mut Lines, d: &InstanceDetail, layout: InstanceDetailLayout) {
     let lang = out.lang;
-    if cloud {
-        // A cloud server: everything `openstack server show` gives, then its console.
+    if layout == InstanceDetailLayout::Properties {
+        // Everything the backend's own `show` gives, then its console.
         for (k, v) in d
             .extra
             .iter()

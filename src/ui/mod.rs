@@ -3,11 +3,10 @@
 //! so the mouse can be resolved without the views keeping state.
 
 mod detail;
+pub mod modal;
 pub mod monitor;
 mod overview;
-mod popup;
 mod table;
-pub use table::LIVE_TITLES;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -16,7 +15,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::columns;
+use crate::app::commands;
+use crate::app::layout::LayoutFacts;
 use crate::app::state::{AppState, InputMode, Level};
 use crate::backend::ConnectionState;
 use crate::format;
@@ -29,86 +29,18 @@ pub const MIN_HEIGHT: u16 = 24;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/// Where clickable things were drawn in the last frame.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HitMap {
-    pub tabs: Vec<(Rect, ResourceKind)>,
-    /// Header row of the table: y and each column's x range.
-    pub header: Option<(u16, Vec<(u16, u16)>)>,
-    /// Table body area and the index (in the visible rows) of its first row.
-    pub body: Option<(Rect, usize)>,
-}
-
-impl HitMap {
-    pub fn tab_at(&self, x: u16, y: u16) -> Option<ResourceKind> {
-        self.tabs
-            .iter()
-            .find(|(r, _)| contains(*r, x, y))
-            .map(|(_, k)| *k)
-    }
-
-    pub fn header_column_at(&self, x: u16, y: u16) -> Option<usize> {
-        let (hy, cols) = self.header.as_ref()?;
-        if *hy != y {
-            return None;
-        }
-        cols.iter().position(|(start, end)| x >= *start && x < *end)
-    }
-
-    pub fn row_at(&self, x: u16, y: u16) -> Option<usize> {
-        let (area, offset) = self.body?;
-        contains(area, x, y).then(|| offset + usize::from(y - area.y))
-    }
-}
-
-fn contains(r: Rect, x: u16, y: u16) -> bool {
-    x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height
-}
-
-/// Column titles of a tab's table (empty for Overview).
-pub fn column_titles(kind: ResourceKind, cloud: bool) -> Vec<Msg> {
-    fn titles<T>(cols: &[columns::Column<T>]) -> Vec<Msg> {
-        cols.iter().map(|c| c.title).collect()
-    }
-    match kind {
-        ResourceKind::Overview => Vec::new(),
-        ResourceKind::Instances => titles(&columns::instances(cloud)),
-        ResourceKind::Flavors => titles(&columns::flavors(cloud)),
-        ResourceKind::Images => titles(&columns::images(cloud)),
-        ResourceKind::Volumes => titles(&columns::volumes(cloud)),
-        ResourceKind::Networks => titles(&columns::networks(cloud)),
-        ResourceKind::SecurityGroups => titles(&columns::security_groups()),
-        ResourceKind::FloatingIps => titles(&columns::floating_ips()),
-        ResourceKind::Ports => titles(&columns::ports()),
-    }
-}
-
-pub fn column_max_widths(kind: ResourceKind, cloud: bool) -> Vec<usize> {
-    fn widths<T>(cols: &[columns::Column<T>]) -> Vec<usize> {
-        cols.iter().map(|c| c.max_width).collect()
-    }
-    match kind {
-        ResourceKind::Overview => Vec::new(),
-        ResourceKind::Instances => widths(&columns::instances(cloud)),
-        ResourceKind::Flavors => widths(&columns::flavors(cloud)),
-        ResourceKind::Images => widths(&columns::images(cloud)),
-        ResourceKind::Volumes => widths(&columns::volumes(cloud)),
-        ResourceKind::Networks => widths(&columns::networks(cloud)),
-        ResourceKind::SecurityGroups => widths(&columns::security_groups()),
-        ResourceKind::FloatingIps => widths(&columns::floating_ips()),
-        ResourceKind::Ports => widths(&columns::ports()),
-    }
-}
-
-/// Draw the whole screen. `state` is mutable only for the table scroll offsets, which depend on
-/// the height the frame gives the table.
-pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme) -> HitMap {
+/// Draw the whole screen from the state, changing nothing; returns what input and `update`
+/// need to know of the frame (hit areas, rows per page, scroll limits).
+pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) -> LayoutFacts {
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.base()), area);
-    let mut hits = HitMap::default();
+    let mut facts = LayoutFacts {
+        rows_per_page: state.layout.rows_per_page,
+        ..LayoutFacts::default()
+    };
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, state, theme, area);
-        return hits;
+        return facts;
     }
     let [header, tabs, body, status, hints] = Layout::vertical([
         Constraint::Length(1),
@@ -119,21 +51,17 @@ pub fn draw(frame: &mut Frame, state: &mut AppState, theme: &Theme) -> HitMap {
     ])
     .areas(area);
     draw_header(frame, state, theme, header);
-    hits.tabs = draw_tabs(frame, state, theme, tabs);
+    facts.tabs = draw_tabs(frame, state, theme, tabs);
     match (&state.detail, state.view_kind()) {
         _ if state.monitor_view.is_some() => monitor::draw(frame, state, theme, body),
-        (Some(_), _) => detail::draw(frame, state, theme, body),
+        (Some(_), _) => facts.detail_scroll_max = Some(detail::draw(frame, state, theme, body)),
         (None, ResourceKind::Overview) => overview::draw(frame, state, theme, body),
-        (None, kind) => {
-            let (header_hits, body_hits) = table::draw(frame, state, theme, body, kind);
-            hits.header = header_hits;
-            hits.body = body_hits;
-        }
+        (None, kind) => table::draw(frame, state, theme, body, kind, &mut facts),
     }
     draw_status(frame, state, theme, status);
     draw_hints(frame, state, theme, hints);
-    popup::draw(frame, state, theme, area);
-    hits
+    modal::draw(frame, state, theme, area);
+    facts
 }
 
 fn draw_too_small(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
@@ -220,7 +148,7 @@ fn draw_header(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         if !h.library_version.is_empty() {
             facts.push(h.library_version.clone());
         }
-        // A cloud project has no host figures of its own.
+        // A project has no host figures of its own.
         if h.cpus > 0 {
             facts.push(format!("{} CPU", h.cpus));
             facts.push(format::bytes(h.memory_total));
@@ -300,7 +228,7 @@ fn draw_status(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         .tasks
         .values()
         .map(|t| {
-            let label = crate::i18n::task_text(Some(t.action.task_label()), state.lang);
+            let label = crate::i18n::task_text(Some(t.work.label()), state.lang);
             format!(
                 "{} {label} {}",
                 SPINNER[state.spinner % SPINNER.len()],
@@ -336,7 +264,7 @@ fn draw_status(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn draw_hints(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect) {
+fn draw_hints(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     let line = match state.input_mode {
         InputMode::Filter | InputMode::Command => {
             let (prompt, input) = if state.input_mode == InputMode::Filter {
@@ -356,10 +284,14 @@ fn draw_hints(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect
                 Span::styled(value, Style::default().fg(theme.fg)),
             ];
             if state.input_mode == InputMode::Command {
-                let candidates = crate::app::update::completions(input.value());
+                let candidates = commands::completions(state, input.value());
                 if !input.value().is_empty() && !candidates.is_empty() {
+                    let labels: Vec<&str> = candidates
+                        .iter()
+                        .map(|c| commands::completion_label(c))
+                        .collect();
                     spans.push(Span::styled(
-                        format!("   Tab: {}", candidates.join(" ")),
+                        format!("   Tab: {}", labels.join(" ")),
                         theme.muted(),
                     ));
                 }
@@ -369,7 +301,7 @@ fn draw_hints(frame: &mut Frame, state: &mut AppState, theme: &Theme, area: Rect
             Line::from(spans)
         }
         InputMode::Normal => {
-            let contexts = state.contexts();
+            let contexts = state.screen_contexts();
             let mut spans = Vec::new();
             for ctx in contexts.iter().rev() {
                 for b in state.keymap.in_context(*ctx).filter(|b| b.hint) {
@@ -404,22 +336,4 @@ pub(crate) fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
                 .fg(theme.title)
                 .add_modifier(Modifier::BOLD),
         ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hit_map_resolves_rows_tabs_and_headers() {
-        let hits = HitMap {
-            tabs: vec![(Rect::new(0, 1, 10, 1), ResourceKind::Overview)],
-            header: Some((3, vec![(1, 10), (11, 20)])),
-            body: Some((Rect::new(1, 4, 70, 10), 5)),
-        };
-        assert_eq!(hits.tab_at(3, 1), Some(ResourceKind::Overview));
-        assert_eq!(hits.header_column_at(12, 3), Some(1));
-        assert_eq!(hits.row_at(2, 6), Some(7));
-        assert_eq!(hits.row_at(2, 20), None);
-    }
 }

@@ -290,11 +290,7 @@ fn summary_lines(rates: &Rates, vcpus: u32, state: &AppState, theme: &Theme) -> 
     }
     // Reading guest memory changes the live domain (its balloon statistics period): say so
     // where the figures are shown, not only in the README.
-    if matches!(
-        state.caps.command_style,
-        crate::backend::CommandStyle::Virsh { .. }
-    ) && !state.caps.readonly
-    {
+    if state.caps.memory_stats_touch_guest && !state.caps.readonly {
         lines.push(Line::from(Span::styled(
             format!("  {}", Msg::MonBalloonNote.text(lang)),
             theme.muted(),

@@ -9,6 +9,7 @@ use ratatui::widgets::{Gauge, Paragraph};
 
 use super::block;
 use crate::app::state::AppState;
+use crate::backend::OverviewSection;
 use crate::format;
 use crate::i18n::{self, Msg};
 use crate::model::Availability;
@@ -35,8 +36,8 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new(text).style(theme.muted()), inner);
         return;
     };
-    if !ov.quotas.is_empty() {
-        draw_cloud(frame, state, ov, theme, area);
+    if state.caps.overview_has(OverviewSection::Quotas) {
+        draw_quotas(frame, state, ov, theme, area);
         return;
     }
     let muted = theme.muted();
@@ -373,9 +374,9 @@ fn draw_top(frame: &mut Frame, state: &AppState, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// A cloud project's Overview: limits and usage as bars (as the dashboard shows them), the
+/// A project's Overview: limits and usage as bars (as the dashboard shows them), the
 /// instances by status, and the top list fed by server diagnostics.
-fn draw_cloud(
+fn draw_quotas(
     frame: &mut Frame,
     state: &AppState,
     ov: &crate::model::Overview,

@@ -9,20 +9,16 @@ use ratatui::widgets::{
 };
 use unicode_width::UnicodeWidthStr;
 
-use super::{block, column_max_widths, column_titles};
-use crate::app::columns::{StatusTone, Tone};
+use super::block;
+use crate::app::columns::{LIVE_TITLES, StatusTone, Tone, column_max_widths, column_titles};
+use crate::app::layout::LayoutFacts;
 use crate::app::state::AppState;
 use crate::format;
 use crate::i18n::{Msg, tab_title};
 use crate::model::ResourceKind;
 use crate::theme::Theme;
 
-type HeaderHits = Option<(u16, Vec<(u16, u16)>)>;
-type BodyHits = Option<(Rect, usize)>;
-
 const LIVE_CPU_WIDTH: usize = 16;
-/// Titles of the live columns the Instances table gains with `%`, after its own.
-pub const LIVE_TITLES: [Msg; 2] = [Msg::MonCpu, Msg::MonMemory];
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// A sparkline of the last values of a percentage series.
@@ -109,18 +105,20 @@ pub fn fit_widths(wanted: &[usize], available: usize) -> Vec<usize> {
     widths
 }
 
+/// Draw the table of `kind` and record its hit areas and page size in `facts`.
 pub fn draw(
     frame: &mut Frame,
-    state: &mut AppState,
+    state: &AppState,
     theme: &Theme,
     area: Rect,
     kind: ResourceKind,
-) -> (HeaderHits, BodyHits) {
+    facts: &mut LayoutFacts,
+) {
     let lang = state.lang;
-    let titles = column_titles(kind, state.cloud());
-    let caps = column_max_widths(kind, state.cloud());
-    let Some(table) = state.tables.get_mut(&kind) else {
-        return (None, None);
+    let titles = column_titles(kind, &state.caps);
+    let caps = column_max_widths(kind, &state.caps);
+    let Some(table) = state.tables.get(&kind) else {
+        return;
     };
     let mut title = format!("{} ({})", tab_title(kind).text(lang), table.visible.len());
     if table.visible.len() != table.ids.len() {
@@ -142,18 +140,17 @@ pub fn draw(
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
     if inner.height < 2 || inner.width < 4 {
-        return (None, None);
+        return;
     }
 
     let body_height = usize::from(inner.height - 1);
-    state.page_rows = body_height.saturating_sub(1).max(1);
+    facts.rows_per_page = body_height.saturating_sub(1).max(1);
     // Live CPU and memory columns, drawn from the monitor for the visible rows only.
     let live = kind == ResourceKind::Instances && state.stats_columns;
     let monitor = &state.monitor;
-    let Some(table) = state.tables.get_mut(&kind) else {
-        return (None, None);
-    };
-    table.scroll_into_view(body_height);
+    // The offset `update` keeps, moved only if this frame is shorter than the last.
+    let offset = table.offset_for(body_height);
+    facts.first_row = Some((kind, offset));
     let mut titles = titles;
     let mut caps = caps;
     if live {
@@ -201,7 +198,7 @@ pub fn draw(
             .add_modifier(Modifier::BOLD),
     );
 
-    let start = table.offset;
+    let start = offset;
     let end = (start + body_height).min(table.visible.len());
     let rows: Vec<Row> = table.visible[start..end]
         .iter()
@@ -271,8 +268,8 @@ pub fn draw(
     }
 
     if table.visible.len() > body_height {
-        let mut sb = ScrollbarState::new(table.visible.len().saturating_sub(body_height))
-            .position(table.offset);
+        let mut sb =
+            ScrollbarState::new(table.visible.len().saturating_sub(body_height)).position(offset);
         frame.render_stateful_widget(
             Scrollbar::new(ScrollbarOrientation::VerticalRight)
                 .begin_symbol(None)
@@ -298,10 +295,8 @@ pub fn draw(
             range
         })
         .collect();
-    (
-        Some((inner.y, header_ranges)),
-        Some((body_area, table.offset)),
-    )
+    facts.header = Some((inner.y, header_ranges));
+    facts.body = Some((body_area, offset));
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
 //! A mock OpenStack cloud (wiremock) built from the official API samples in
 //! `tests/fixtures/openstack/`: Keystone with a catalog pointing at the mock itself, the version
-//! documents, paginated lists and a few sample resource sets. Shared by the backend and render tests.
+//! documents, paginated lists and a few sample resource sets. Shared by the backend and render
+//! tests. Tests that change the cloud use [`stateful::stateful_cloud`], which holds what it
+//! lists in memory and records every request.
 #![allow(dead_code)]
+
+pub mod stateful;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,17 +35,7 @@ pub fn iso(offset_secs: i64) -> String {
         .as_secs() as i64
         + offset_secs;
     let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    // civil from days (Howard Hinnant)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
+    let (y, m, d) = yun::civil::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000Z",
         secs / 3600,

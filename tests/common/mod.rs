@@ -26,7 +26,7 @@ impl Demo {
     /// A private copy of the demo host: each test connection to a node file has its own state.
     pub fn open(readonly: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let uri = yun::launch::demo_uri(dir.path()).unwrap();
+        let uri = yun::startup::demo_uri(dir.path()).unwrap();
         let config = Config::default();
         let backend = LibvirtBackend::connect(LibvirtOptions {
             uri: uri.clone(),
@@ -56,9 +56,8 @@ impl Demo {
             Duration::from_secs(60),
         );
         // Equivalent commands name the stable label rather than the temporary file.
-        state.caps.command_style = yun::backend::CommandStyle::Virsh {
-            uri: DEMO_LABEL.to_string(),
-        };
+        state.caps.commands =
+            std::sync::Arc::new(yun::backend::libvirt::VirshCommands::new(DEMO_LABEL));
         for kind in ResourceKind::ALL {
             let listing = self.runtime.block_on(self.backend.list(kind)).unwrap();
             state.apply_listing(listing);

@@ -5,6 +5,9 @@
 //! Waiting is always by polling `capture-pane` every 50 ms until a condition holds or the
 //! timeout (`YUN_E2E_TIMEOUT_SECS`, default 10 s) runs out; a timeout fails the test and prints
 //! the last screen.
+//!
+//! This is the one driver of the Rust tests; the scripts (screenshots, benchmarks) share their
+//! own in shell, scripts/lib/tmux-driver.sh, with the same way of starting yun.
 
 // Test support: failing loudly is the point, and not every test uses every helper.
 #![allow(dead_code, clippy::expect_used, clippy::panic, clippy::unwrap_used)]
@@ -195,7 +198,7 @@ impl Tmux {
         }
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let script = self.state_dir.join(format!("run-yun-{n}.sh"));
-        std::fs::write(&script, format!("{line}\n")).expect("write the launch script");
+        std::fs::write(&script, format!("{line}\n")).expect("write the start script");
         self.run_line(&format!("sh {}", sh_quote(&script)));
     }
 

@@ -1,10 +1,10 @@
 //! The detail view of one instance. Runs on the connection thread.
 
+use super::commands::virsh_console_line;
 use super::ffi;
 use super::inventory::{self, DomainFacts, LeaseMap, Storage};
 use super::thread::{Session, lv};
 use crate::backend::BackendError;
-use crate::backend::actions::{shell_join, virsh_console_argv};
 use crate::model::{DiskInfo, GraphicsInfo, InstanceDetail, NicInfo, OsInfo};
 
 /// Look a domain up by its UUID string.
@@ -147,7 +147,7 @@ pub fn instance_detail(s: &Session, id: &str) -> Result<InstanceDetail, BackendE
         },
         autostart: d.autostart,
         persistent: d.persistent,
-        console_command: Some(shell_join(&virsh_console_argv(&s.opts.uri, &d.id))),
+        console_command: Some(virsh_console_line(&s.opts.uri, &d.id)),
         console_log: None,
         extra,
         document,

@@ -10,6 +10,8 @@
 
 mod cache;
 mod calls;
+mod commands;
+mod create;
 mod detail;
 mod error;
 pub mod ffi;
@@ -29,10 +31,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::backend::{
-    Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction,
+    Backend, BackendError, Capabilities, ConnectionState, CreateSpec, InstanceAction, ResourceRef,
 };
 use crate::model::{Flavor, HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
+pub use commands::{
+    VirshCommands, capabilities, instance_actions, virsh_command, virsh_console_argv,
+};
 pub use ffi::{DomainStats, StatValue};
 use shared::Shared;
 use thread::{ConnectionThread, Deadline};
@@ -166,18 +171,7 @@ fn takes_long(action: &InstanceAction) -> bool {
 
 impl Backend for LibvirtBackend {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            readonly: self.opts.readonly,
-            actions: if self.opts.readonly {
-                Vec::new()
-            } else {
-                InstanceAction::all()
-            },
-            edit: !self.opts.readonly,
-            command_style: CommandStyle::Virsh {
-                uri: self.opts.uri.clone(),
-            },
-        }
+        commands::capabilities(&self.opts.uri, self.opts.readonly)
     }
 
     async fn host_info(&self) -> Result<HostInfo, BackendError> {
@@ -265,6 +259,16 @@ impl Backend for LibvirtBackend {
         self.slow
             .call_with(Deadline::LONG, "defining the domain", move |s| {
                 operations::redefine(s, &id, &document)
+            })
+            .await
+    }
+
+    async fn create(&self, spec: CreateSpec) -> Result<ResourceRef, BackendError> {
+        self.refuse_if_readonly()?;
+        // Formatting a qcow2 volume runs qemu-img on the host: it may take seconds.
+        self.slow
+            .call_with(Deadline::LONG, "creating a storage volume", move |s| {
+                create::create(s, &spec)
             })
             .await
     }

@@ -97,14 +97,7 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         let om = t.get(3..5).and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
         offset = (oh * 3600 + om * 60) * if sign == '+' { 1 } else { -1 };
     }
-    // Days from civil (Howard Hinnant).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::civil::days_from_civil(y, u32::try_from(mo).ok()?, u32::try_from(d).ok()?);
     Some(days * 86_400 + h * 3600 + mi * 60 + sec - offset)
 }
 

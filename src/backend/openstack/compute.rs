@@ -269,6 +269,8 @@ impl ServerDto {
         i.addresses = self.addresses();
         i.size = self.flavor_size(lookups);
         i.status = status(self.status.as_deref());
+        i.resize_pending = i.status.as_str() == "VERIFY_RESIZE";
+        i.deleted = i.status.as_str() == "DELETED";
         i.task = self.task_state.clone();
         i.power = power(self.power_state);
         i.image = self.image_label(lookups);

@@ -9,20 +9,24 @@ use serde_json::Value;
 use super::endpoints::Endpoints;
 use super::http::Paging;
 use super::{OpenStackBackend, compute, de, image, limits, network, read, volume};
-use crate::backend::{Backend, BackendError};
+use crate::backend::{BackendError, Listed};
 use crate::model::{InstanceStatus, Listing, Overview, ResourceKind};
 
 /// Servers in the early first page of the first instance listing.
 const FIRST_PAGE: usize = 100;
 
-impl OpenStackBackend {
-    fn skip(&self, n: usize) {
-        self.skipped.store(n, Ordering::Relaxed);
-        if n > 0 {
-            tracing::warn!("{n} rows skipped (could not be decoded)");
-        }
+/// The note of a listing that dropped `n` rows because they did not decode.
+fn skipped_note(n: usize) -> Option<String> {
+    if n == 0 {
+        return None;
     }
+    tracing::warn!("{n} rows skipped (could not be decoded)");
+    Some(format!(
+        "{n} row(s) could not be read and were skipped; the log has the details"
+    ))
+}
 
+impl OpenStackBackend {
     async fn servers_raw(&self, e: &Endpoints) -> Result<Vec<Value>, BackendError> {
         let mut url = format!("{}/servers/detail", e.compute);
         if self.all_projects() {
@@ -200,7 +204,8 @@ impl OpenStackBackend {
         Ok((out, row_skips))
     }
 
-    async fn overview(&self, e: &Endpoints) -> Result<Overview, BackendError> {
+    /// The overview and the number of instance rows it could not read.
+    async fn overview(&self, e: &Endpoints) -> Result<(Overview, usize), BackendError> {
         let nova_limits = async {
             self.session
                 .get_json(
@@ -237,7 +242,6 @@ impl OpenStackBackend {
         let (instances, nl, cl, nq) =
             tokio::join!(self.instances(e), nova_limits, cinder_limits, neutron_quota);
         let (instances, skipped) = instances?;
-        self.skip(skipped);
         let mut quotas = limits::compute(&nl?);
         match cl {
             Ok(Some(doc)) => quotas.extend(limits::volume(&doc)),
@@ -269,15 +273,25 @@ impl OpenStackBackend {
         }
         by_status.sort();
         o.instances_by_status = by_status;
-        Ok(o)
+        Ok((o, skipped))
     }
 
-    pub(super) async fn list_inner(&self, kind: ResourceKind) -> Result<Listing, BackendError> {
+    /// One listing of `kind` with its own note, counting the transport failures.
+    pub async fn list_noted(&self, kind: ResourceKind) -> Result<Listed, BackendError> {
+        let r = self.list_inner(kind).await;
+        self.track(r)
+    }
+
+    async fn list_inner(&self, kind: ResourceKind) -> Result<Listed, BackendError> {
         let e = read(&self.endpoints);
         let mut skipped = 0;
         let listing = match kind {
             ResourceKind::Overview => {
-                return Ok(Listing::Overview(Box::new(self.overview(&e).await?)));
+                let (overview, skipped) = self.overview(&e).await?;
+                return Ok(Listed {
+                    listing: Listing::Overview(Box::new(overview)),
+                    note: skipped_note(skipped),
+                });
             }
             ResourceKind::Instances => {
                 let (v, s) = self.instances(&e).await?;
@@ -371,8 +385,10 @@ impl OpenStackBackend {
                 )
             }
         };
-        self.skip(skipped);
-        Ok(listing)
+        Ok(Listed {
+            listing,
+            note: skipped_note(skipped),
+        })
     }
 
     async fn network_names(&self, e: &Endpoints) -> HashMap<String, String> {
@@ -387,18 +403,18 @@ impl OpenStackBackend {
     }
 
     /// The first instance listing (or the first after a switch) sends a first page to
-    /// `partial` early; every other listing is just [`OpenStackBackend::list_inner`].
+    /// `partial` early; every other listing is just [`OpenStackBackend::list_noted`].
     pub(super) async fn list_with_first_page(
         &self,
         kind: ResourceKind,
         partial: tokio::sync::mpsc::UnboundedSender<Listing>,
-    ) -> Result<Listing, BackendError> {
+    ) -> Result<Listed, BackendError> {
         // Only the first instance listing (or the first after a switch) shows a first page
         // early: later refreshes keep the rows on screen until the new listing is complete.
         if kind != ResourceKind::Instances
             || !self.first_page_pending.swap(false, Ordering::Relaxed)
         {
-            return self.list(kind).await;
+            return self.list_noted(kind).await;
         }
         let e = read(&self.endpoints);
         let first = async {
@@ -406,7 +422,7 @@ impl OpenStackBackend {
                 let _ = partial.send(Listing::Instances(rows));
             }
         };
-        let (result, ()) = tokio::join!(self.list(kind), first);
+        let (result, ()) = tokio::join!(self.list_noted(kind), first);
         result
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod clouds;
+pub mod commands;
 pub mod compute;
 mod console;
 mod create;
@@ -26,12 +27,12 @@ mod stats;
 pub mod volume;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::backend::{
-    Backend, BackendError, Capabilities, CommandStyle, ConnectionState, InstanceAction, ScopeChange,
+    Backend, BackendError, Capabilities, ConnectionState, InstanceAction, Listed, ScopeChange,
 };
 use crate::model::{HostInfo, InstanceDetail, Listing, ResourceKind, StatsSample};
 
@@ -114,7 +115,6 @@ pub struct OpenStackBackend {
     all_projects: AtomicBool,
     /// The next instance listing also fetches a small first page, shown while the rest loads.
     first_page_pending: AtomicBool,
-    skipped: AtomicUsize,
     failures: AtomicU32,
     last_error: RwLock<String>,
 }
@@ -168,7 +168,6 @@ impl OpenStackBackend {
             region: RwLock::new(region),
             all_projects: AtomicBool::new(opts.all_projects),
             first_page_pending: AtomicBool::new(true),
-            skipped: AtomicUsize::new(0),
             failures: AtomicU32::new(0),
             last_error: RwLock::new(String::new()),
         })
@@ -178,11 +177,6 @@ impl OpenStackBackend {
     /// machine: the header should warn.
     pub fn insecure(&self) -> bool {
         self.session.insecure()
-    }
-
-    /// Rows dropped from the last listing because they did not decode.
-    pub fn skipped_rows(&self) -> usize {
-        self.skipped.load(Ordering::Relaxed)
     }
 
     /// Count transport failures for [`Backend::connection_state`].
@@ -201,18 +195,7 @@ impl OpenStackBackend {
 
 impl Backend for OpenStackBackend {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            readonly: self.readonly,
-            actions: if self.readonly {
-                Vec::new()
-            } else {
-                InstanceAction::cloud()
-            },
-            edit: false,
-            command_style: CommandStyle::OpenStack {
-                cloud: self.cloud.clone(),
-            },
-        }
+        commands::capabilities(&self.cloud, self.readonly)
     }
 
     async fn host_info(&self) -> Result<HostInfo, BackendError> {
@@ -221,24 +204,14 @@ impl Backend for OpenStackBackend {
     }
 
     async fn list(&self, kind: ResourceKind) -> Result<Listing, BackendError> {
-        let r = self.list_inner(kind).await;
-        self.track(r)
-    }
-
-    fn listing_note(&self) -> Option<String> {
-        match self.skipped_rows() {
-            0 => None,
-            n => Some(format!(
-                "{n} row(s) could not be read and were skipped; the log has the details"
-            )),
-        }
+        self.list_noted(kind).await.map(|l| l.listing)
     }
 
     async fn list_progressive(
         &self,
         kind: ResourceKind,
         partial: tokio::sync::mpsc::UnboundedSender<Listing>,
-    ) -> Result<Listing, BackendError> {
+    ) -> Result<Listed, BackendError> {
         self.list_with_first_page(kind, partial).await
     }
 
@@ -264,21 +237,6 @@ impl Backend for OpenStackBackend {
             .await
             .map(|_| ());
         self.track(r)
-    }
-
-    async fn editable_document(&self, _id: &str) -> Result<String, BackendError> {
-        Err(BackendError::Unsupported(
-            "editing a server document on a cloud".into(),
-        ))
-    }
-
-    async fn redefine(&self, _id: &str, _document: &str) -> Result<(), BackendError> {
-        if self.readonly {
-            return Err(BackendError::ReadOnly);
-        }
-        Err(BackendError::Unsupported(
-            "redefining a server on a cloud".into(),
-        ))
     }
 
     async fn next_changes(&self) -> Option<Vec<String>> {
