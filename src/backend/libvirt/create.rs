@@ -10,9 +10,12 @@ use crate::backend::{BackendError, ConnectionId, CreateSpec, ResourceRef, Volume
 use crate::model::{Pool, ResourceKind};
 
 pub fn create(s: &Session, spec: &CreateSpec) -> Result<ResourceRef, BackendError> {
-    match spec {
+    let created = match spec {
         CreateSpec::Volume(v) => volume(s, v),
-    }
+    };
+    // The kept pools are read again by the next listing: a new volume raises no pool event.
+    s.shared.changes.storage();
+    created
 }
 
 /// A new volume in the pool, checked against the pool as it is now: a name that is free there

@@ -9,10 +9,17 @@ use crate::model::{DiskInfo, GraphicsInfo, InstanceDetail, NicInfo, OsInfo};
 
 /// Look a domain up by its UUID string.
 pub fn lookup(s: &Session, id: &str) -> Result<virt::domain::Domain, BackendError> {
+    s.count("lookup_domain_by_uuid");
     lv(s.conn.lookup_domain_by_uuid_string(id))
 }
 
-fn disks(d: &DomainFacts, storage: &Storage) -> Vec<DiskInfo> {
+/// Count a call of `kind`, then make it.
+fn count_then<R>(s: &Session, kind: &'static str, call: impl FnOnce() -> R) -> R {
+    s.count(kind);
+    call()
+}
+
+fn disks(s: &Session, d: &DomainFacts, storage: &Storage) -> Vec<DiskInfo> {
     d.xml
         .disks
         .iter()
@@ -22,7 +29,8 @@ fn disks(d: &DomainFacts, storage: &Storage) -> Vec<DiskInfo> {
                 Some(v) => (Some(v.capacity), Some(v.allocation)),
                 None if disk.is_cdrom_or_floppy() => (None, None),
                 // Only trust block info when the call succeeded.
-                None => match ffi::block_info(&d.dom, &disk.target) {
+                None => match count_then(s, "block_info", || ffi::block_info(&d.dom, &disk.target))
+                {
                     Ok(b) => (Some(b.capacity), Some(b.allocation)),
                     Err(_) => (None, None),
                 },
@@ -50,8 +58,8 @@ fn disks(d: &DomainFacts, storage: &Storage) -> Vec<DiskInfo> {
         .collect()
 }
 
-fn nics(d: &DomainFacts, leases: &LeaseMap) -> Vec<NicInfo> {
-    let (addresses, _) = inventory::addresses(d, leases);
+fn nics(s: &Session, d: &DomainFacts, leases: &LeaseMap) -> Vec<NicInfo> {
+    let (addresses, _) = inventory::addresses(s, d, leases);
     d.xml
         .interfaces
         .iter()
@@ -96,10 +104,11 @@ fn graphics(d: &DomainFacts) -> Vec<GraphicsInfo> {
 
 pub fn instance_detail(s: &Session, id: &str) -> Result<InstanceDetail, BackendError> {
     let dom = lookup(s, id)?;
+    s.count("xml_desc");
     let document = lv(dom.xml_desc(0))?;
-    let d = inventory::domain_facts(dom)?
+    let d = inventory::domain_facts(s, dom)?
         .ok_or_else(|| BackendError::NotFound(format!("domain {id} is gone")))?;
-    let storage = Storage::read(s)?;
+    let storage = inventory::storage(s)?;
     let leases = inventory::all_leases(s)?;
     // Status, power and size are on the instance row already; only add what is not.
     let mut extra = Vec::new();
@@ -119,8 +128,8 @@ pub fn instance_detail(s: &Session, id: &str) -> Result<InstanceDetail, BackendE
     Ok(InstanceDetail {
         id: d.id.clone(),
         name: d.xml.name.clone(),
-        disks: disks(&d, &storage),
-        nics: nics(&d, &leases),
+        disks: disks(s, &d, &storage),
+        nics: nics(s, &d, &leases),
         graphics: graphics(&d),
         serials: d
             .xml

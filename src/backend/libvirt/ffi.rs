@@ -1,5 +1,5 @@
 //! The only place yun calls libvirt's C API directly, for what the `virt` 0.5.0 crate lacks or
-//! gets wrong: DHCP leases, domain lifecycle events, bulk domain stats (the crate leaks the
+//! gets wrong: DHCP leases, domain and storage pool events, bulk domain stats (the crate leaks the
 //! records), block info (the crate ignores the error), the domain state (likewise) and closing a
 //! connection without the crate's panicking `Drop`.
 //!
@@ -266,24 +266,51 @@ pub fn ensure_event_loop() -> Result<(), String> {
         .clone()
 }
 
-/// The callback registration of [`subscribe_lifecycle`]; pass it to [`unsubscribe`].
+/// The callback registrations of [`subscribe`]; pass it to [`unsubscribe`].
 #[derive(Debug)]
 pub struct Subscription {
-    callback_id: c_int,
+    domain_ids: Vec<c_int>,
+    pool_ids: Vec<c_int>,
 }
 
-/// What a lifecycle registration forwards to: the backend's channel, unless the connection was
-/// abandoned (its registration cannot be removed: that is an RPC to a daemon not answering).
-struct LifecycleSink {
-    sender: UnboundedSender<String>,
-    muted: Arc<AtomicBool>,
+/// What the event registrations of one connection report to. `domain_changed` runs before the
+/// UUID is forwarded, so a listing the forwarded UUID leads to finds the domain marked;
+/// `storage_changed` runs on storage pool events. Nothing is reported once `muted` is set (an
+/// abandoned connection's registrations cannot be removed: that is an RPC to a daemon that
+/// does not answer).
+pub struct EventSink {
+    pub sender: UnboundedSender<String>,
+    pub muted: Arc<AtomicBool>,
+    pub domain_changed: Box<dyn Fn(&str) + Send + Sync>,
+    pub storage_changed: Box<dyn Fn() + Send + Sync>,
 }
 
-/// Called by libvirt's event loop for every lifecycle event; forwards the domain's UUID.
+/// Report a domain event of `dom` to the sink behind `opaque`.
 ///
 /// # Safety
-/// libvirt passes the `opaque` registered in [`subscribe_lifecycle`] (a boxed sink, alive until
-/// [`free_sink`] runs) and a domain pointer valid for the call.
+/// `opaque` is NULL or a `Box<Arc<EventSink>>` leaked at registration, alive until
+/// [`free_sink`] runs; `dom` is NULL or valid for the call.
+unsafe fn forward_domain(dom: sys::virDomainPtr, opaque: *mut c_void) {
+    if opaque.is_null() || dom.is_null() {
+        return;
+    }
+    // SAFETY: see the function contract; libvirt frees the box only after the last callback.
+    let sink = unsafe { &**opaque.cast::<Arc<EventSink>>() };
+    if sink.muted.load(Ordering::Relaxed) {
+        return;
+    }
+    // SAFETY: `dom` is valid during the callback.
+    if let Some(uuid) = unsafe { raw_domain_uuid(dom) } {
+        (sink.domain_changed)(&uuid);
+        // A closed receiver means the backend is gone; nothing to tell then.
+        let _ = sink.sender.send(uuid);
+    }
+}
+
+/// Lifecycle: defined, undefined, started, stopped, suspended, resumed, …
+///
+/// # Safety
+/// Called by libvirt's event loop with the `opaque` of [`subscribe`] (see [`forward_domain`]).
 unsafe extern "C" fn on_lifecycle(
     _conn: sys::virConnectPtr,
     dom: sys::virDomainPtr,
@@ -291,83 +318,317 @@ unsafe extern "C" fn on_lifecycle(
     _detail: c_int,
     opaque: *mut c_void,
 ) -> c_int {
-    if opaque.is_null() || dom.is_null() {
-        return 0;
-    }
-    // SAFETY: `opaque` is the `Box<LifecycleSink>` leaked at registration; libvirt frees it
-    // (via `free_sink`) only after the last callback.
-    let sink = unsafe { &*opaque.cast::<LifecycleSink>() };
-    if sink.muted.load(Ordering::Relaxed) {
-        return 0;
-    }
-    // SAFETY: `dom` is valid during the callback.
-    if let Some(uuid) = unsafe { raw_domain_uuid(dom) } {
-        // A closed receiver means the backend is gone; nothing to tell then.
-        let _ = sink.sender.send(uuid);
-    }
+    // SAFETY: libvirt's arguments, as `forward_domain` requires.
+    unsafe { forward_domain(dom, opaque) };
     0
 }
 
-/// libvirt's `freecb`: drops the boxed sink once the callback is deregistered.
+/// Device added, removed, or its removal failed: the device's alias.
 ///
 /// # Safety
-/// `opaque` is the pointer produced by `Box::into_raw` in [`subscribe_lifecycle`], passed once.
+/// As [`on_lifecycle`].
+unsafe extern "C" fn on_device(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    _alias: *const c_char,
+    opaque: *mut c_void,
+) {
+    // SAFETY: libvirt's arguments, as `forward_domain` requires.
+    unsafe { forward_domain(dom, opaque) };
+}
+
+/// Metadata (title, description, an element of a namespace) changed.
+///
+/// # Safety
+/// As [`on_lifecycle`].
+unsafe extern "C" fn on_metadata(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    _kind: c_int,
+    _nsuri: *const c_char,
+    opaque: *mut c_void,
+) {
+    // SAFETY: libvirt's arguments, as `forward_domain` requires.
+    unsafe { forward_domain(dom, opaque) };
+}
+
+/// Tunables (vCPU pinning, scheduler, block I/O limits) changed.
+///
+/// # Safety
+/// As [`on_lifecycle`].
+unsafe extern "C" fn on_tunable(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    _params: sys::virTypedParameterPtr,
+    _nparams: c_int,
+    opaque: *mut c_void,
+) {
+    // SAFETY: libvirt's arguments, as `forward_domain` requires.
+    unsafe { forward_domain(dom, opaque) };
+}
+
+/// The balloon's size (the guest's current memory) changed.
+///
+/// # Safety
+/// As [`on_lifecycle`].
+unsafe extern "C" fn on_balloon(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    _actual: std::ffi::c_ulonglong,
+    opaque: *mut c_void,
+) {
+    // SAFETY: libvirt's arguments, as `forward_domain` requires.
+    unsafe { forward_domain(dom, opaque) };
+}
+
+/// A disk's medium changed (its source path is in the XML).
+///
+/// # Safety
+/// As [`on_lifecycle`].
+unsafe extern "C" fn on_disk_change(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    _old_source: *const c_char,
+    _new_source: *const c_char,
+    _alias: *const c_char,
+    _reason: c_int,
+    opaque: *mut c_void,
+) {
+    // SAFETY: libvirt's arguments, as `forward_domain` requires.
+    unsafe { forward_domain(dom, opaque) };
+}
+
+/// A storage pool was defined, started, stopped, deleted, … or refreshed.
+///
+/// # Safety
+/// `opaque` as in [`forward_domain`].
+unsafe extern "C" fn on_pool(
+    _conn: sys::virConnectPtr,
+    _pool: sys::virStoragePoolPtr,
+    opaque: *mut c_void,
+) {
+    if opaque.is_null() {
+        return;
+    }
+    // SAFETY: see `forward_domain`.
+    let sink = unsafe { &**opaque.cast::<Arc<EventSink>>() };
+    if !sink.muted.load(Ordering::Relaxed) {
+        (sink.storage_changed)();
+    }
+}
+
+/// The pool lifecycle callback has two more arguments, which [`on_pool`] does not read.
+///
+/// # Safety
+/// As [`on_pool`].
+unsafe extern "C" fn on_pool_lifecycle(
+    conn: sys::virConnectPtr,
+    pool: sys::virStoragePoolPtr,
+    _event: c_int,
+    _detail: c_int,
+    opaque: *mut c_void,
+) {
+    // SAFETY: libvirt's arguments.
+    unsafe { on_pool(conn, pool, opaque) };
+}
+
+/// libvirt's `freecb`: drops one registration's reference to the sink once it is deregistered.
+///
+/// # Safety
+/// `opaque` is the pointer produced by `Box::into_raw` in [`subscribe`], passed once.
 unsafe extern "C" fn free_sink(opaque: *mut c_void) {
     if !opaque.is_null() {
         // SAFETY: see the function contract; this reclaims the box exactly once.
-        drop(unsafe { Box::from_raw(opaque.cast::<LifecycleSink>()) });
+        drop(unsafe { Box::from_raw(opaque.cast::<Arc<EventSink>>()) });
     }
 }
 
-type LifecycleCallback =
-    unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, c_int, *mut c_void) -> c_int;
-type GenericCallback = unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut c_void);
+type DomainCallback = unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut c_void);
+type PoolCallback = unsafe extern "C" fn(sys::virConnectPtr, sys::virStoragePoolPtr, *mut c_void);
 
-/// Register for lifecycle events of every domain on `conn`; each event sends the domain's UUID,
-/// until `muted` is set.
-pub fn subscribe_lifecycle(
+/// The domain events that can change what a listing shows of a domain, with their callbacks
+/// as libvirt's generic pointer type. libvirt's C API takes every event callback through it
+/// and calls it with the signature of the event id; this is what the VIR_DOMAIN_EVENT_CALLBACK
+/// macro does in C. All are `extern "C"` fn pointers of equal size.
+fn domain_callbacks() -> [(u32, DomainCallback); 7] {
+    type Lifecycle = unsafe extern "C" fn(
+        sys::virConnectPtr,
+        sys::virDomainPtr,
+        c_int,
+        c_int,
+        *mut c_void,
+    ) -> c_int;
+    type Device =
+        unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *const c_char, *mut c_void);
+    type Metadata = unsafe extern "C" fn(
+        sys::virConnectPtr,
+        sys::virDomainPtr,
+        c_int,
+        *const c_char,
+        *mut c_void,
+    );
+    type Tunable = unsafe extern "C" fn(
+        sys::virConnectPtr,
+        sys::virDomainPtr,
+        sys::virTypedParameterPtr,
+        c_int,
+        *mut c_void,
+    );
+    type Balloon = unsafe extern "C" fn(
+        sys::virConnectPtr,
+        sys::virDomainPtr,
+        std::ffi::c_ulonglong,
+        *mut c_void,
+    );
+    type DiskChange = unsafe extern "C" fn(
+        sys::virConnectPtr,
+        sys::virDomainPtr,
+        *const c_char,
+        *const c_char,
+        *const c_char,
+        c_int,
+        *mut c_void,
+    );
+    // SAFETY (all transmutes): fn pointer to fn pointer of the same size; libvirt calls each
+    // with the signature of its event id (see above).
+    unsafe {
+        [
+            (
+                sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                std::mem::transmute::<Lifecycle, DomainCallback>(on_lifecycle as Lifecycle),
+            ),
+            (
+                sys::VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+                std::mem::transmute::<Device, DomainCallback>(on_device as Device),
+            ),
+            (
+                sys::VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                std::mem::transmute::<Device, DomainCallback>(on_device as Device),
+            ),
+            (
+                sys::VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                std::mem::transmute::<Metadata, DomainCallback>(on_metadata as Metadata),
+            ),
+            (
+                sys::VIR_DOMAIN_EVENT_ID_TUNABLE,
+                std::mem::transmute::<Tunable, DomainCallback>(on_tunable as Tunable),
+            ),
+            (
+                sys::VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+                std::mem::transmute::<Balloon, DomainCallback>(on_balloon as Balloon),
+            ),
+            (
+                sys::VIR_DOMAIN_EVENT_ID_DISK_CHANGE,
+                std::mem::transmute::<DiskChange, DomainCallback>(on_disk_change as DiskChange),
+            ),
+        ]
+    }
+}
+
+fn pool_callbacks() -> [(u32, PoolCallback); 2] {
+    type Lifecycle =
+        unsafe extern "C" fn(sys::virConnectPtr, sys::virStoragePoolPtr, c_int, c_int, *mut c_void);
+    [
+        (
+            sys::VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+            // SAFETY: as in `domain_callbacks`.
+            unsafe {
+                std::mem::transmute::<Lifecycle, PoolCallback>(on_pool_lifecycle as Lifecycle)
+            },
+        ),
+        (
+            sys::VIR_STORAGE_POOL_EVENT_ID_REFRESH,
+            on_pool as PoolCallback,
+        ),
+    ]
+}
+
+/// Register for every domain event that changes what a listing shows (lifecycle, devices,
+/// metadata, tunables, balloon, disk media) and for storage pool events, on all domains and
+/// pools of `conn`. Fails only when the lifecycle registration fails; a driver that lacks the
+/// other events (older daemons) gets what it has, and the names of the rest come back.
+pub fn subscribe(
     conn: &Connect,
-    sender: UnboundedSender<String>,
-    muted: Arc<AtomicBool>,
-) -> Result<Subscription, VirtError> {
-    let sink = LifecycleSink { sender, muted };
-    let opaque = Box::into_raw(Box::new(sink)).cast::<c_void>();
-    // SAFETY: libvirt's C API takes every event callback through the generic pointer type and
-    // calls it with the signature of the event id (here the lifecycle one); this is what the
-    // VIR_DOMAIN_EVENT_CALLBACK macro does in C. Both are `extern "C"` fn pointers of equal size.
-    let generic = unsafe {
-        std::mem::transmute::<LifecycleCallback, GenericCallback>(on_lifecycle as LifecycleCallback)
+    sink: EventSink,
+) -> Result<(Subscription, Vec<String>), VirtError> {
+    let sink = Arc::new(sink);
+    let mut subscription = Subscription {
+        domain_ids: Vec::new(),
+        pool_ids: Vec::new(),
     };
-    // SAFETY: `conn` keeps its pointer valid; a NULL domain means all domains; `opaque` stays
-    // alive until libvirt calls `free_sink` with it.
-    let id = unsafe {
-        sys::virConnectDomainEventRegisterAny(
-            conn.as_ptr(),
-            ptr::null_mut(),
-            sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE as c_int,
-            Some(generic),
-            opaque,
-            Some(free_sink),
-        )
-    };
-    if id < 0 {
-        let err = VirtError::last_error();
-        // SAFETY: registration failed, so libvirt did not take ownership of `opaque`.
-        unsafe { free_sink(opaque) };
-        return Err(err);
+    let mut missing = Vec::new();
+    for (event, callback) in domain_callbacks() {
+        let opaque = Box::into_raw(Box::new(Arc::clone(&sink))).cast::<c_void>();
+        // SAFETY: `conn` keeps its pointer valid; a NULL domain means all domains; `opaque`
+        // stays alive until libvirt calls `free_sink` with it.
+        let id = unsafe {
+            sys::virConnectDomainEventRegisterAny(
+                conn.as_ptr(),
+                ptr::null_mut(),
+                event as c_int,
+                Some(callback),
+                opaque,
+                Some(free_sink),
+            )
+        };
+        if id < 0 {
+            let err = VirtError::last_error();
+            // SAFETY: registration failed, so libvirt did not take ownership of `opaque`.
+            unsafe { free_sink(opaque) };
+            if event == sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE {
+                let _ = unsubscribe(conn, subscription);
+                return Err(err);
+            }
+            missing.push(format!("domain event {event}: {}", err.message()));
+        } else {
+            subscription.domain_ids.push(id);
+        }
     }
-    Ok(Subscription { callback_id: id })
+    for (event, callback) in pool_callbacks() {
+        let opaque = Box::into_raw(Box::new(Arc::clone(&sink))).cast::<c_void>();
+        // SAFETY: as above, for storage pools.
+        let id = unsafe {
+            sys::virConnectStoragePoolEventRegisterAny(
+                conn.as_ptr(),
+                ptr::null_mut(),
+                event as c_int,
+                Some(callback),
+                opaque,
+                Some(free_sink),
+            )
+        };
+        if id < 0 {
+            let err = VirtError::last_error();
+            // SAFETY: registration failed, so libvirt did not take ownership of `opaque`.
+            unsafe { free_sink(opaque) };
+            missing.push(format!("storage pool event {event}: {}", err.message()));
+        } else {
+            subscription.pool_ids.push(id);
+        }
+    }
+    Ok((subscription, missing))
 }
 
-/// Deregister a lifecycle subscription (libvirt then frees its sender).
+/// Deregister every callback of a subscription (libvirt then frees the sink); the first
+/// failure is returned after all were tried.
 pub fn unsubscribe(conn: &Connect, subscription: Subscription) -> Result<(), VirtError> {
-    // SAFETY: `conn` keeps its pointer valid; the id came from a registration on it.
-    let rc =
-        unsafe { sys::virConnectDomainEventDeregisterAny(conn.as_ptr(), subscription.callback_id) };
-    if rc < 0 {
-        return Err(VirtError::last_error());
+    let mut first_error = None;
+    for id in subscription.domain_ids {
+        // SAFETY: `conn` keeps its pointer valid; the id came from a registration on it.
+        if unsafe { sys::virConnectDomainEventDeregisterAny(conn.as_ptr(), id) } < 0 {
+            first_error.get_or_insert_with(VirtError::last_error);
+        }
     }
-    Ok(())
+    for id in subscription.pool_ids {
+        // SAFETY: as above, for a storage pool registration.
+        if unsafe { sys::virConnectStoragePoolEventDeregisterAny(conn.as_ptr(), id) } < 0 {
+            first_error.get_or_insert_with(VirtError::last_error);
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// One typed value of a domain statistics record, owned.

@@ -8,6 +8,8 @@
 //! must not hold up listings); on `test:` URIs the three are one (see
 //! [`thread::shares_one_connection`]).
 
+mod cache;
+mod calls;
 mod commands;
 mod create;
 mod detail;
@@ -15,12 +17,14 @@ mod error;
 pub mod ffi;
 mod inventory;
 mod operations;
+mod parallel;
+mod shared;
 pub mod stats;
 pub mod status;
 mod thread;
 pub mod xml;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -35,6 +39,7 @@ pub use commands::{
     VirshCommands, capabilities, instance_actions, virsh_command, virsh_console_argv,
 };
 pub use ffi::{DomainStats, StatValue};
+use shared::Shared;
 use thread::{ConnectionThread, Deadline};
 
 /// How to reach the hypervisor and what to show.
@@ -60,6 +65,8 @@ pub struct LibvirtBackend {
     slow: Arc<ConnectionThread>,
     events: Mutex<mpsc::UnboundedReceiver<String>>,
     stats: Arc<stats::StatsState>,
+    /// What every connection shares: call counters, changes announced to the next listing.
+    shared: Arc<Shared>,
     /// The host's facts have been read once: the daemon has probed QEMU, so later reads get
     /// the ordinary deadline and a stopped daemon is reported as soon as by any other call.
     host_facts_read: AtomicBool,
@@ -67,13 +74,15 @@ pub struct LibvirtBackend {
 
 impl LibvirtBackend {
     /// Start the connection thread and open the main connection. Blocks until libvirt answered,
-    /// at most [`thread::OPEN_DEADLINE`]; a failed first open is returned with libvirt's message.
+    /// at most [`thread::open_deadline`]; a failed first open is returned with libvirt's message.
     /// The other connections open with their first call.
     pub fn connect(opts: LibvirtOptions) -> Result<LibvirtBackend, BackendError> {
         let opts = Arc::new(opts);
+        let shared = Arc::new(Shared::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let main = Arc::new(ConnectionThread::start(
             Arc::clone(&opts),
+            Arc::clone(&shared),
             Some(tx),
             "libvirt",
         )?);
@@ -83,11 +92,13 @@ impl LibvirtBackend {
             (
                 Arc::new(ConnectionThread::lazy(
                     Arc::clone(&opts),
+                    Arc::clone(&shared),
                     None,
                     "libvirt-monitor",
                 )),
                 Arc::new(ConnectionThread::lazy(
                     Arc::clone(&opts),
+                    Arc::clone(&shared),
                     None,
                     "libvirt-slow",
                 )),
@@ -100,12 +111,26 @@ impl LibvirtBackend {
             slow,
             events: Mutex::new(rx),
             stats: Arc::new(stats::StatsState::default()),
+            shared,
             host_facts_read: AtomicBool::new(false),
         })
     }
 
     pub fn uri(&self) -> &str {
         &self.opts.uri
+    }
+
+    /// Whether the main connection receives domain events: then a listing reads XML only for
+    /// the domains events named, and the periodic listing need only be a slow safety net.
+    pub fn events_available(&self) -> bool {
+        self.shared.changes.events()
+    }
+
+    /// How many libvirt calls of each kind this backend has made (`xml_desc`,
+    /// `list_all_domains`, …), for tests and benchmarks.
+    #[doc(hidden)]
+    pub fn call_counts(&self) -> BTreeMap<&'static str, u64> {
+        self.shared.calls.snapshot()
     }
 
     /// Bulk statistics of every domain (`virConnectGetAllDomainStats`); `groups` is a

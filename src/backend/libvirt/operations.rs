@@ -11,7 +11,23 @@ use super::thread::{Session, lv};
 use super::xml;
 use crate::backend::{BackendError, InstanceAction};
 
+/// Run `action`, then tell the next listing the domain changed: its events may reach the main
+/// connection only after the listing that follows the action.
 pub fn perform(s: &Session, id: &str, action: &InstanceAction) -> Result<(), BackendError> {
+    let result = act(s, id, action);
+    s.shared.changes.domain(id);
+    if matches!(
+        action,
+        InstanceAction::Delete {
+            delete_volumes: true
+        }
+    ) {
+        s.shared.changes.storage();
+    }
+    result
+}
+
+fn act(s: &Session, id: &str, action: &InstanceAction) -> Result<(), BackendError> {
     let dom = lookup(s, id)?;
     match action {
         // `create` on a domain with a managed save image restores it.
@@ -178,14 +194,17 @@ pub fn check_same_domain(id: &str, document: &str) -> Result<(), BackendError> {
 
 pub fn redefine(s: &Session, id: &str, document: &str) -> Result<(), BackendError> {
     check_same_domain(id, document)?;
-    match s
+    let defined = match s
         .conn
         .define_domain_xml_flags(document, sys::VIR_DOMAIN_DEFINE_VALIDATE)
     {
         Ok(_) => Ok(()),
         Err(e) if is_unsupported(&e) => lv(s.conn.define_domain_xml(document)).map(|_| ()),
         Err(e) => Err(from_virt(e)),
-    }
+    };
+    // As for actions: the next listing reads the new definition whenever the event comes.
+    s.shared.changes.domain(id);
+    defined
 }
 
 #[cfg(test)]

@@ -27,8 +27,11 @@ use tokio::sync::{mpsc as tokio_mpsc, oneshot};
 use virt::connect::Connect;
 
 use super::LibvirtOptions;
+use super::cache::InventoryCache;
+use super::calls;
 use super::error::from_virt;
 use super::ffi;
+use super::shared::Shared;
 use crate::backend::{BackendError, ConnectionState};
 
 /// How long a job may keep its caller waiting once it runs.
@@ -70,6 +73,18 @@ impl Deadline {
 
 /// How long opening a connection may take before it counts as not answering.
 pub const OPEN_DEADLINE: Duration = Duration::from_secs(10);
+/// The same for libvirt's in-process test driver, which waits on no daemon but parses its
+/// host file on every open: a file of 10,000 domains takes 10–25 s on a busy machine.
+const TEST_DRIVER_OPEN_DEADLINE: Duration = Duration::from_secs(120);
+
+/// How long opening `uri` may take.
+pub fn open_deadline(uri: &str) -> Duration {
+    if shares_one_connection(uri) {
+        TEST_DRIVER_OPEN_DEADLINE
+    } else {
+        OPEN_DEADLINE
+    }
+}
 
 /// `10 s`, or `0.3 s` for the short deadlines of tests.
 fn seconds(d: Duration) -> String {
@@ -80,18 +95,22 @@ fn seconds(d: Duration) -> String {
     }
 }
 
-/// The reason given when an open overruns [`OPEN_DEADLINE`].
+/// The reason given when an open overruns its [`open_deadline`].
 fn open_timeout(uri: &str) -> String {
     format!(
         "libvirt did not answer within {} while opening {uri}",
-        seconds(OPEN_DEADLINE)
+        seconds(open_deadline(uri))
     )
 }
 
-/// What a job gets: the open connection and the backend's options.
+/// What a job gets: the open connection, the backend's options, what all connections share
+/// and what the listings keep of this connection (a fresh connection starts with nothing kept,
+/// which makes its first listing a full resync).
 pub struct Session {
     pub conn: Connect,
     pub opts: Arc<LibvirtOptions>,
+    pub shared: Arc<Shared>,
+    pub cache: RefCell<InventoryCache>,
     /// What jobs asked to keep until their reply is sent (see [`Session::drop_after_reply`]).
     after_reply: RefCell<Vec<Box<dyn Any>>>,
     worker: Arc<Worker>,
@@ -111,10 +130,29 @@ impl Session {
         self.worker.answered();
     }
 
+    /// [`Session::answered`] for the other threads of a job (see [`super::parallel`]).
+    pub fn answers(&self) -> Answers {
+        Answers(Arc::clone(&self.worker))
+    }
+
+    /// Count one libvirt call of `kind` (see [`super::calls`]).
+    pub fn count(&self, kind: &'static str) {
+        self.shared.calls.add(kind);
+    }
+
     fn drop_deferred(&self) {
         // Taken out first: a Drop that defers again must not find the list borrowed.
         let deferred = std::mem::take(&mut *self.after_reply.borrow_mut());
         drop(deferred);
+    }
+}
+
+/// Tells a job's watch that libvirt answered, from any thread.
+pub struct Answers(Arc<Worker>);
+
+impl Answers {
+    pub fn answered(&self) {
+        self.0.answered();
     }
 }
 
@@ -187,7 +225,7 @@ struct Worker {
     /// Jobs answered on the current connection.
     answered_jobs: AtomicU64,
     abandoned: AtomicBool,
-    /// The mute switch of the current connection's lifecycle events.
+    /// The mute switch of the current connection's events.
     events_muted: Mutex<Option<Arc<AtomicBool>>>,
 }
 
@@ -275,7 +313,7 @@ impl Worker {
                 ..
             } => Verdict::Fail(reason.clone()),
             Phase::Opening { since, after, .. } => {
-                if since.elapsed() > OPEN_DEADLINE {
+                if since.elapsed() > open_deadline(&self.uri) {
                     // Later callers fail at once instead of waiting out the deadline again.
                     let reason = open_timeout(&self.uri);
                     *after = Some(reason.clone());
@@ -314,13 +352,14 @@ struct Lane {
 /// the handle stops the current worker, which then closes its connection.
 pub struct ConnectionThread {
     opts: Arc<LibvirtOptions>,
-    /// Where lifecycle events go: only the main connection registers for them.
+    shared: Arc<Shared>,
+    /// Where domain events go: only the main connection registers for them.
     events: Option<tokio_mpsc::UnboundedSender<String>>,
     name: &'static str,
     lane: Mutex<Lane>,
 }
 
-/// An open connection with its lifecycle-event registration.
+/// An open connection with its event registrations.
 struct Link {
     session: Session,
     subscription: Option<ffi::Subscription>,
@@ -329,6 +368,7 @@ struct Link {
 impl Link {
     fn open(
         opts: &Arc<LibvirtOptions>,
+        shared: &Arc<Shared>,
         events: Option<&tokio_mpsc::UnboundedSender<String>>,
         worker: &Arc<Worker>,
     ) -> Result<Link, virt::error::Error> {
@@ -345,20 +385,37 @@ impl Link {
             .events_muted
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&muted));
-        let subscription =
-            events.and_then(
-                |tx| match ffi::subscribe_lifecycle(&conn, tx.clone(), muted) {
-                    Ok(s) => Some(s),
-                    Err(e) => {
-                        tracing::warn!("no lifecycle events on {}: {}", opts.uri, e.message());
-                        None
+        let subscription = events.and_then(|tx| {
+            let marks = Arc::clone(shared);
+            let pools = Arc::clone(shared);
+            let sink = ffi::EventSink {
+                sender: tx.clone(),
+                muted,
+                domain_changed: Box::new(move |id| marks.changes.domain(id)),
+                storage_changed: Box::new(move || pools.changes.storage()),
+            };
+            match ffi::subscribe(&conn, sink) {
+                Ok((s, missing)) => {
+                    for what in missing {
+                        tracing::info!("no {what} on {}", opts.uri);
                     }
-                },
-            );
+                    Some(s)
+                }
+                Err(e) => {
+                    tracing::warn!("no lifecycle events on {}: {}", opts.uri, e.message());
+                    None
+                }
+            }
+        });
+        if events.is_some() {
+            shared.changes.set_events(subscription.is_some());
+        }
         Ok(Link {
             session: Session {
                 conn,
                 opts: Arc::clone(opts),
+                shared: Arc::clone(shared),
+                cache: RefCell::new(InventoryCache::default()),
                 after_reply: RefCell::new(Vec::new()),
                 worker: Arc::clone(worker),
             },
@@ -377,7 +434,7 @@ impl Link {
         if let Some(sub) = subscription
             && let Err(e) = ffi::unsubscribe(&session.conn, sub)
         {
-            tracing::debug!("deregistering lifecycle events failed: {}", e.message());
+            tracing::debug!("deregistering events failed: {}", e.message());
         }
         if let Err(e) = ffi::close_connection(session.conn) {
             tracing::debug!("closing the libvirt connection failed: {}", e.message());
@@ -414,20 +471,21 @@ pub fn shares_one_connection(uri: &str) -> bool {
 
 impl ConnectionThread {
     /// Start the worker and open the connection there. Blocks until the first open has
-    /// succeeded or failed, at most [`OPEN_DEADLINE`]; a failure is returned with libvirt's
+    /// succeeded or failed, at most its [`open_deadline`]; a failure is returned with libvirt's
     /// message.
     pub fn start(
         opts: Arc<LibvirtOptions>,
+        shared: Arc<Shared>,
         events: Option<tokio_mpsc::UnboundedSender<String>>,
         name: &'static str,
     ) -> Result<ConnectionThread, BackendError> {
-        let handle = ConnectionThread::lazy(opts, events, name);
+        let handle = ConnectionThread::lazy(opts, shared, events, name);
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         let current = handle.spawn(None, Duration::ZERO, Some(ready_tx))?;
         let failed = |reason: String| {
             BackendError::Api(format!("failed to connect to the hypervisor: {reason}"))
         };
-        match ready_rx.recv_timeout(OPEN_DEADLINE) {
+        match ready_rx.recv_timeout(open_deadline(&handle.opts.uri)) {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => return Err(failed(reason)),
             Err(RecvTimeoutError::Timeout) => {
@@ -446,11 +504,13 @@ impl ConnectionThread {
     /// A handle whose connection opens with its first call.
     pub fn lazy(
         opts: Arc<LibvirtOptions>,
+        shared: Arc<Shared>,
         events: Option<tokio_mpsc::UnboundedSender<String>>,
         name: &'static str,
     ) -> ConnectionThread {
         ConnectionThread {
             opts,
+            shared,
             events,
             name,
             lane: Mutex::new(Lane {
@@ -485,6 +545,7 @@ impl ConnectionThread {
         let ctx = WorkerContext {
             worker: Arc::clone(&worker),
             opts: Arc::clone(&self.opts),
+            shared: Arc::clone(&self.shared),
             events: self.events.clone(),
         };
         std::thread::Builder::new()
@@ -679,7 +740,7 @@ impl ConnectionThread {
                 attempt: tries,
                 after,
             } => {
-                if since.elapsed() > OPEN_DEADLINE {
+                if since.elapsed() > open_deadline(&self.opts.uri) {
                     ConnectionState::NotAnswering {
                         attempt,
                         reason: open_timeout(&self.opts.uri),
@@ -740,6 +801,7 @@ enum Served {
 struct WorkerContext {
     worker: Arc<Worker>,
     opts: Arc<LibvirtOptions>,
+    shared: Arc<Shared>,
     events: Option<tokio_mpsc::UnboundedSender<String>>,
 }
 
@@ -783,7 +845,7 @@ impl WorkerContext {
                 attempt,
                 after: after.clone(),
             });
-            let opened = Link::open(&self.opts, events.as_ref(), worker);
+            let opened = Link::open(&self.opts, &self.shared, events.as_ref(), worker);
             if worker.is_abandoned() {
                 if let Ok(link) = opened {
                     link.forget();
@@ -802,6 +864,10 @@ impl WorkerContext {
                     match self.serve(link, jobs) {
                         Served::Exit => return,
                         Served::Lost(reason) => {
+                            if events.is_some() {
+                                // Until the next connection subscribes, no kept XML is trusted.
+                                self.shared.changes.set_events(false);
+                            }
                             attempt = 1;
                             backoff = FIRST_BACKOFF;
                             reason
@@ -836,6 +902,9 @@ impl WorkerContext {
             match jobs.recv_timeout(HEALTH_INTERVAL) {
                 Ok(job) if job.abandoned_by_caller.load(Ordering::SeqCst) => {}
                 Ok(job) => {
+                    // The calls each job makes, logged at debug level.
+                    let counted = tracing::enabled!(tracing::Level::DEBUG)
+                        .then(|| (job.what.clone(), self.shared.calls.snapshot()));
                     worker.set_phase(Phase::Running {
                         started: Instant::now(),
                         deadline: job.deadline,
@@ -843,6 +912,12 @@ impl WorkerContext {
                     });
                     worker.answered();
                     let finished = (job.run)(Ok(&link.session));
+                    if let Some((what, before)) = &counted {
+                        // Shared by every connection of the backend: a concurrent job on another
+                        // connection adds its calls here too.
+                        let made = calls::difference(before, &self.shared.calls.snapshot());
+                        tracing::debug!("libvirt calls for {what}: {made}");
+                    }
                     if worker.is_abandoned() {
                         // Whatever the reply holds, nobody waits for it any more.
                         drop(finished);
@@ -910,7 +985,7 @@ mod tests {
             image_pools: Vec::new(),
         });
         let (tx, _rx) = tokio_mpsc::unbounded_channel();
-        ConnectionThread::start(opts, Some(tx), "libvirt-test").expect("connects")
+        ConnectionThread::start(opts, Arc::default(), Some(tx), "libvirt-test").expect("connects")
     }
 
     #[tokio::test]
@@ -1197,6 +1272,19 @@ mod tests {
             Err(BackendError::Connection(
                 "libvirt did not finish within 0.6 s: a listing".into()
             ))
+        );
+    }
+
+    #[test]
+    fn only_the_in_process_test_driver_gets_long_to_open() {
+        assert_eq!(open_deadline("qemu:///system"), OPEN_DEADLINE);
+        assert_eq!(
+            open_deadline("test+unix:///default?socket=/s"),
+            OPEN_DEADLINE
+        );
+        assert_eq!(
+            open_deadline("test:///var/lib/yun/big-host.xml"),
+            TEST_DRIVER_OPEN_DEADLINE
         );
     }
 

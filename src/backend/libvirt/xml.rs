@@ -385,6 +385,20 @@ pub struct VolumeXml {
     pub path: Option<String>,
     pub format: Option<String>,
     pub backing_path: Option<String>,
+    /// `<capacity>` and `<allocation>` in bytes: the same figures as `virStorageVolGetInfo`,
+    /// which the daemon refreshes for the XML as well.
+    pub capacity: Option<u64>,
+    pub allocation: Option<u64>,
+}
+
+/// A volume size element in bytes (its `unit` defaults to bytes there).
+fn volume_bytes(node: Option<Node>) -> Option<u64> {
+    let node = node?;
+    let value = node.text()?.trim().parse::<u64>().ok()?;
+    Some(scaled_bytes(
+        value,
+        Some(node.attribute("unit").unwrap_or("bytes")),
+    ))
 }
 
 /// Parse a storage volume's XML (`virsh vol-dumpxml`).
@@ -399,6 +413,8 @@ pub fn parse_volume(xml: &str) -> Result<VolumeXml, String> {
         path: text(target.and_then(|t| child(t, "path"))),
         format: attr(target.and_then(|t| child(t, "format")), "type"),
         backing_path: text(child(root, "backingStore").and_then(|b| child(b, "path"))),
+        capacity: volume_bytes(child(root, "capacity")),
+        allocation: volume_bytes(child(root, "allocation")),
     })
 }
 
@@ -632,5 +648,12 @@ mod tests {
             v.backing_path.as_deref(),
             Some("/var/lib/libvirt/images/base.qcow2")
         );
+        assert_eq!(v.capacity, Some(10 << 30));
+        assert_eq!(v.allocation, None, "absent, not zero");
+        let sized = parse_volume(
+            "<volume><capacity>1024</capacity><allocation unit='KiB'>2</allocation></volume>",
+        )
+        .expect("parses");
+        assert_eq!((sized.capacity, sized.allocation), (Some(1024), Some(2048)));
     }
 }
