@@ -103,7 +103,7 @@ mod tests {
             name: name.into(),
             action: action.into(),
             params: serde_json::Map::new(),
-            command: format!("virsh {action} {name}"),
+            command: format!("tool {action} {name}"),
             result: Outcome::Ok,
             error: None,
             duration_ms: 3,

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::inventory::{NicAddress, Storage};
+use super::facts::{NicAddress, Storage};
 use super::xml::DomainXml;
 
 /// Kept XML older than this is read again by the safety net.

@@ -19,6 +19,7 @@ use virt::storage_vol::StorageVol;
 use virt::sys;
 
 use super::cache::Known;
+pub use super::facts::{NicAddress, PoolFacts, Storage, VolumeFacts};
 use super::calls::CallCounts;
 use super::error::from_virt;
 use super::ffi::{self, RawLease};
@@ -250,18 +251,6 @@ pub fn domains(s: &Session) -> Result<Vec<DomainFacts>, BackendError> {
     Ok(out)
 }
 
-/// One storage volume.
-#[derive(Clone, Debug)]
-pub struct VolumeFacts {
-    pub pool: String,
-    pub name: String,
-    pub key: String,
-    pub path: Option<String>,
-    pub capacity: u64,
-    pub allocation: u64,
-    pub format: Option<String>,
-    pub backing: Option<String>,
-}
 
 /// One volume from its XML, which has the sizes and the path; they are asked for separately
 /// only when it lacks them: one call per volume instead of three.
@@ -303,18 +292,7 @@ fn volume_facts(
     })
 }
 
-/// One pool with its volumes (none when the pool is inactive).
-pub struct PoolFacts {
-    pub pool: Pool,
-    pub volumes: Vec<VolumeFacts>,
-}
 
-/// Every pool and volume, indexed by path and by (pool, name).
-pub struct Storage {
-    pub pools: Vec<PoolFacts>,
-    by_path: HashMap<String, (usize, usize)>,
-    by_name: HashMap<(String, String), (usize, usize)>,
-}
 
 impl Storage {
     /// Every pool and volume, read now.
@@ -496,12 +474,6 @@ pub fn all_leases(s: &Session) -> Result<LeaseMap, BackendError> {
     Ok(map)
 }
 
-/// An address found for one NIC, by the NIC's MAC.
-#[derive(Clone, Debug)]
-pub struct NicAddress {
-    pub mac: String,
-    pub address: Address,
-}
 
 /// The addresses the networks' leases give a domain's NICs, the NICs they leave without one,
 /// and libvirt's reason when the lease call of a NIC's network failed.

@@ -14,6 +14,7 @@ mod commands;
 mod create;
 mod detail;
 mod error;
+mod facts;
 pub mod ffi;
 mod inventory;
 mod operations;
