@@ -237,7 +237,7 @@ catalogue! {
     PromptRename => "New name for “{name}”:", "云主机“{name}”的新名称:";
     PromptMetadata => "Metadata for “{name}” (key=value, separated by commas or spaces):", "云主机“{name}”的元数据 (key=value, 逗号或空格分隔):";
     PickFlavorTitle => "Resize “{name}” to", "将“{name}”调整为";
-    PickFlavorHint => "j/k: choose    Enter: resize    Esc: cancel", "j/k: 选择    回车: 调整    Esc: 取消";
+    PickFlavorHint => "{move}: choose    {choose}: resize    {cancel}: cancel", "{move}: 选择    {choose}: 调整    {cancel}: 取消";
 
     HelpTitle => "Keys", "快捷键";
     HelpContextAudit => "Audit log (type to filter)", "审计日志 (输入以过滤)";
@@ -299,7 +299,7 @@ catalogue! {
     ConfirmTitle => "Confirm", "确认";
     ConfirmQuestion => "{action} instance “{name}”?", "确定要{action}云主机“{name}”吗?";
     ConfirmEquivalent => "Equivalent command:", "等效命令:";
-    ConfirmYesNo => "y / Enter: confirm    n / Esc: cancel", "y / 回车: 确认    n / Esc: 取消";
+    ConfirmYesNo => "{yes}: confirm    {no}: cancel", "{yes}: 确认    {no}: 取消";
     ConfirmDeleteVolumes => "Also delete its volumes", "同时删除其云硬盘";
     ConfirmToggleVolumes => "v: toggle", "v: 切换";
     ConsoleTitle => "Console", "控制台";
@@ -309,11 +309,11 @@ catalogue! {
     ConsoleNotRunning => "(available while the instance runs)", "(云主机运行时可用)";
     ConsoleLog => "Console log:", "控制台日志:";
     ConsoleUrlReadOnly => "not fetched in read-only mode", "只读模式下不获取";
-    ConsoleUrlTokenHint => "t: show / hide the token", "t: 显示 / 隐藏令牌";
+    ConsoleUrlTokenHint => "{reveal}: show / hide the token", "{reveal}: 显示 / 隐藏令牌";
     ConsoleHintClose => "Esc: close", "Esc: 关闭";
-    ConsoleHint => "Enter: attach to the serial console (Ctrl-] detaches)    Esc: close", "回车: 连接串行控制台 (Ctrl-] 断开)    Esc: 关闭";
+    ConsoleHint => "{attach}: attach to the serial console (Ctrl-] detaches)    {close}: close", "{attach}: 连接串行控制台 (Ctrl-] 断开)    {close}: 关闭";
     EditFailedTitle => "Edit failed", "编辑失败";
-    EditFailedHint => "e: edit again (your changes are kept)    Esc: discard", "e: 重新编辑 (保留修改)    Esc: 放弃";
+    EditFailedHint => "{edit}: edit again (your changes are kept)    {discard}: discard", "{edit}: 重新编辑 (保留修改)    {discard}: 放弃";
 
     DetailTitle => "Detail", "详情";
     DetailGeneral => "General", "基本信息";

@@ -404,7 +404,9 @@ fn changes_made_in_the_console_are_in_the_audit_log() {
     t.wait_for_text("Pause web-01: done");
 
     t.keys(&["5"]);
-    t.wait_until("the Volumes tab", |s| block_title(s).contains("┌ Volumes (19)"));
+    t.wait_until("the Volumes tab", |s| {
+        block_title(s).contains("┌ Volumes (19)")
+    });
     t.keys(&["n"]);
     t.wait_for_text("Capacity");
     t.type_text("e2e-scratch.qcow2");
@@ -433,7 +435,11 @@ fn changes_made_in_the_console_are_in_the_audit_log() {
         .env("YUN_STATE_DIR", &t.state_dir)
         .output()
         .expect("run yun audit");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let actions: Vec<(&str, &str)> = json
         .as_array()
@@ -448,6 +454,9 @@ fn changes_made_in_the_console_are_in_the_audit_log() {
     );
     let file = std::fs::read_to_string(t.state_dir.join("audit.log")).expect("audit.log");
     for secret in ["password", "token", "PRIVATE KEY", "passwd"] {
-        assert!(!file.to_lowercase().contains(&secret.to_lowercase()), "{secret} in {file}");
+        assert!(
+            !file.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret} in {file}"
+        );
     }
 }

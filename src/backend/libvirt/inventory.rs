@@ -19,9 +19,9 @@ use virt::storage_vol::StorageVol;
 use virt::sys;
 
 use super::cache::Known;
-pub use super::facts::{NicAddress, PoolFacts, Storage, VolumeFacts};
 use super::calls::CallCounts;
 use super::error::from_virt;
+pub use super::facts::{NicAddress, PoolFacts, Storage, VolumeFacts};
 use super::ffi::{self, RawLease};
 use super::parallel;
 use super::stats::without_waiting;
@@ -251,7 +251,6 @@ pub fn domains(s: &Session) -> Result<Vec<DomainFacts>, BackendError> {
     Ok(out)
 }
 
-
 /// One volume from its XML, which has the sizes and the path; they are asked for separately
 /// only when it lacks them: one call per volume instead of three.
 fn volume_facts(
@@ -291,8 +290,6 @@ fn volume_facts(
         backing: parsed.backing_path,
     })
 }
-
-
 
 impl Storage {
     /// Every pool and volume, read now.
@@ -473,7 +470,6 @@ pub fn all_leases(s: &Session) -> Result<LeaseMap, BackendError> {
     }
     Ok(map)
 }
-
 
 /// The addresses the networks' leases give a domain's NICs, the NICs they leave without one,
 /// and libvirt's reason when the lease call of a NIC's network failed.

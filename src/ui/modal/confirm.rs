@@ -52,7 +52,16 @@ pub fn dialog(modal: &Confirm, state: &AppState, theme: &Theme) -> Dialog {
     )));
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        Msg::ConfirmYesNo.text(lang),
+        Msg::ConfirmYesNo.fill(
+            lang,
+            &[
+                ("yes", &super::keys_of(state, &["confirm.yes"])),
+                (
+                    "no",
+                    &super::keys_of(state, &["confirm.no", "modal.cancel"]),
+                ),
+            ],
+        ),
         theme.muted(),
     )));
     Dialog {

@@ -37,7 +37,10 @@ pub fn dialog(modal: &ConsoleView, state: &AppState, theme: &Theme) -> Dialog {
         ]));
         if matches!(url, ConsoleUrl::Ready(_)) {
             lines.push(Line::from(Span::styled(
-                Msg::ConsoleUrlTokenHint.text(lang),
+                Msg::ConsoleUrlTokenHint.fill(
+                    lang,
+                    &[("reveal", &super::keys_of(state, &["instance.reveal_token"]))],
+                ),
                 theme.muted(),
             )));
         }
@@ -82,7 +85,16 @@ pub fn dialog(modal: &ConsoleView, state: &AppState, theme: &Theme) -> Dialog {
         }
     }
     lines.push(Line::from(Span::styled(
-        Msg::ConsoleHint.text(lang),
+        Msg::ConsoleHint.fill(
+            lang,
+            &[
+                ("attach", &super::keys_of(state, &["console.attach"])),
+                (
+                    "close",
+                    &super::keys_of(state, &["console.close", "modal.cancel"]),
+                ),
+            ],
+        ),
         theme.muted(),
     )));
     Dialog {

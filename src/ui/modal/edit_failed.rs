@@ -18,7 +18,19 @@ pub fn dialog(modal: &EditFailed, state: &AppState, theme: &Theme) -> Dialog {
             Style::default().fg(theme.error),
         )),
         Line::default(),
-        Line::from(Span::styled(Msg::EditFailedHint.text(lang), theme.muted())),
+        Line::from(Span::styled(
+            Msg::EditFailedHint.fill(
+                lang,
+                &[
+                    ("edit", &super::keys_of(state, &["edit_failed.edit"])),
+                    (
+                        "discard",
+                        &super::keys_of(state, &["edit_failed.discard", "modal.cancel"]),
+                    ),
+                ],
+            ),
+            theme.muted(),
+        )),
     ];
     Dialog {
         title: format!("{} · {name}", Msg::EditFailedTitle.text(lang)),

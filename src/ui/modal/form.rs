@@ -17,17 +17,6 @@ const WIDTH: u16 = 76;
 /// Entries of a select shown under it while it has the focus.
 const LIST_ROWS: usize = 6;
 
-/// The keys of a binding by id, as help writes them (`Tab`), for the hint line.
-fn keys_of(state: &AppState, id: &str) -> String {
-    state
-        .keymap
-        .bindings
-        .iter()
-        .find(|b| b.id == id)
-        .map(Keymap::keys_label)
-        .unwrap_or_default()
-}
-
 /// The field's value as one line, and where the text cursor sits in it (columns).
 fn shown_value(field: &Field, focused: bool) -> (String, Option<usize>) {
     match &field.kind {
@@ -195,9 +184,9 @@ pub fn dialog(form: &Form, state: &AppState, theme: &Theme) -> Dialog {
         Msg::FormHint.fill(
             lang,
             &[
-                ("next", &keys_of(state, "form.next")),
-                ("submit", &keys_of(state, "form.submit")),
-                ("cancel", &keys_of(state, "modal.cancel")),
+                ("next", &super::keys_of(state, &["form.next"])),
+                ("submit", &super::keys_of(state, &["form.submit"])),
+                ("cancel", &super::keys_of(state, &["modal.cancel"])),
             ],
         ),
         theme.muted(),

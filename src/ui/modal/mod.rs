@@ -19,6 +19,16 @@ use crate::app::modal::Modal;
 use crate::app::state::AppState;
 use crate::theme::Theme;
 
+/// The keys of the bindings `ids`, as help writes them (`y/Y/Enter`), for a dialog's hint
+/// line: the user's keys, not the defaults.
+pub(super) fn keys_of(state: &AppState, ids: &[&str]) -> String {
+    ids.iter()
+        .filter_map(|id| state.keymap.bindings.iter().find(|b| b.id == *id))
+        .map(crate::app::keymap::Keymap::keys_label)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// What a dialog draws inside its frame.
 pub struct Dialog {
     pub title: String,

@@ -34,7 +34,20 @@ pub fn dialog(modal: &FlavorPicker, state: &AppState, theme: &Theme) -> Dialog {
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        Msg::PickFlavorHint.text(lang),
+        Msg::PickFlavorHint.fill(
+            lang,
+            &[
+                (
+                    "move",
+                    &super::keys_of(state, &["picker.down", "picker.up"]),
+                ),
+                ("choose", &super::keys_of(state, &["picker.choose"])),
+                (
+                    "cancel",
+                    &super::keys_of(state, &["picker.close", "modal.cancel"]),
+                ),
+            ],
+        ),
         theme.muted(),
     )));
     Dialog {
