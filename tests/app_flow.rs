@@ -895,3 +895,30 @@ fn the_volume_form_marks_a_size_that_does_not_fit_then_libvirt_creates_the_volum
     assert_eq!(made.capacity, Some(1 << 30));
     assert_eq!(made.pool.as_deref(), Some("vms"));
 }
+
+#[test]
+fn instances_are_listed_at_rest_only_as_a_safety_net_when_the_backend_sends_events() {
+    let demo = Demo::open(false);
+    let mut state = demo.state(Lang::En);
+    let normal = std::time::Duration::from_secs(5);
+    state.caps.pushes_instance_changes = false;
+    assert_eq!(state.poll_interval(normal), normal);
+    state.caps.pushes_instance_changes = true;
+    assert_eq!(
+        state.poll_interval(normal),
+        yun::app::state::EVENTS_SAFETY_NET
+    );
+    // Other tabs have no events; a row in flight is followed fast.
+    let effects = update::on_action(&mut state, Action::GoTab(ResourceKind::Volumes));
+    pump(&demo, &mut state, effects);
+    assert_eq!(state.poll_interval(normal), normal);
+    let effects = update::on_action(&mut state, Action::GoTab(ResourceKind::Instances));
+    pump(&demo, &mut state, effects);
+    select(&mut state, "web-01");
+    let effects = yun::app::input::on_key(&mut state, key('p'));
+    assert!(!effects.is_empty());
+    assert_eq!(
+        state.poll_interval(normal),
+        std::time::Duration::from_secs(1)
+    );
+}

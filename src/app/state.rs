@@ -96,6 +96,9 @@ pub struct Data {
     pub ports: Vec<Port>,
 }
 
+/// How often instances are listed at rest when the backend sends their changes as events.
+pub const EVENTS_SAFETY_NET: Duration = Duration::from_secs(60);
+
 pub struct AppState {
     pub lang: Lang,
     pub keymap: Keymap,
@@ -541,6 +544,9 @@ impl AppState {
                 && self.data.instances.iter().any(|i| i.task.is_some()));
         if settling {
             normal.min(Duration::from_secs(1))
+        } else if self.caps.pushes_instance_changes && self.tab == ResourceKind::Instances {
+            // Changes arrive as events and update the rows at once; the listing is a safety net.
+            normal.max(EVENTS_SAFETY_NET)
         } else {
             normal
         }

@@ -114,6 +114,11 @@ pub struct Capabilities {
     /// Reading guest memory statistics changes the live guest (its balloon statistics
     /// period), which the monitor says where it shows the figures.
     pub memory_stats_touch_guest: bool,
+    /// Instance changes arrive as events ([`Backend::next_changes`]), so the periodic listing
+    /// of instances at rest is only a slow safety net.
+    ///
+    /// [`Backend::next_changes`]: crate::backend::Backend::next_changes
+    pub pushes_instance_changes: bool,
     /// How the equivalent command of a change is written.
     pub commands: Arc<dyn CommandText>,
 }

@@ -27,6 +27,7 @@ pub fn capabilities(uri: &str, readonly: bool) -> Capabilities {
         creates: vec![ResourceKind::Volumes],
         console_url: false,
         memory_stats_touch_guest: true,
+        pushes_instance_changes: false,
         commands: Arc::new(VirshCommands::new(uri)),
     }
 }

@@ -172,7 +172,9 @@ fn takes_long(action: &InstanceAction) -> bool {
 
 impl Backend for LibvirtBackend {
     fn capabilities(&self) -> Capabilities {
-        commands::capabilities(&self.opts.uri, self.opts.readonly)
+        let mut caps = commands::capabilities(&self.opts.uri, self.opts.readonly);
+        caps.pushes_instance_changes = self.events_available();
+        caps
     }
 
     async fn host_info(&self) -> Result<HostInfo, BackendError> {

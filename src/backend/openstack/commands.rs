@@ -31,6 +31,7 @@ pub fn capabilities(cloud: &str, readonly: bool) -> Capabilities {
         creates: Vec::new(),
         console_url: true,
         memory_stats_touch_guest: false,
+        pushes_instance_changes: false,
         commands: Arc::new(OpenStackCommands::new(cloud)),
     }
 }
