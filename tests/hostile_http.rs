@@ -599,11 +599,17 @@ async fn console_view(
     while let Some(effect) = pending.pop() {
         sent.push(effect.clone());
         let event = match effect {
-            Effect::Request(BackendRequest::Detail { id }) => {
+            Effect::Request {
+                request: BackendRequest::Detail { id },
+                ..
+            } => {
                 let result = b.instance_detail(&id).await;
                 BackendEvent::Detail { id, result }
             }
-            Effect::Request(BackendRequest::ConsoleUrl { id }) => {
+            Effect::Request {
+                request: BackendRequest::ConsoleUrl { id },
+                ..
+            } => {
                 let result = b.console_url(&id).await;
                 BackendEvent::ConsoleUrl { id, result }
             }
@@ -641,7 +647,7 @@ fn draw(state: &mut AppState) -> String {
 async fn console_view_fetches_the_url_on_demand_and_masks_its_token() {
     let c = cloud("2.104").await;
     let (id, screens, sent) = console_view(&c, false, &['t', 't']).await;
-    assert!(sent.contains(&Effect::Request(BackendRequest::ConsoleUrl { id })));
+    assert!(sent.iter().any(|e| matches!(e, Effect::Request { request: BackendRequest::ConsoleUrl { id: i }, .. } if *i == id)));
     let [masked, revealed, hidden_again] = &screens[..] else {
         panic!()
     };
@@ -667,11 +673,13 @@ async fn console_view_fetches_the_url_on_demand_and_masks_its_token() {
 async fn readonly_console_view_sends_no_console_session_request() {
     let c = cloud("2.104").await;
     let (id, screens, sent) = console_view(&c, true, &[]).await;
-    assert!(
-        !sent
-            .iter()
-            .any(|e| matches!(e, Effect::Request(BackendRequest::ConsoleUrl { .. })))
-    );
+    assert!(!sent.iter().any(|e| matches!(
+        e,
+        Effect::Request {
+            request: BackendRequest::ConsoleUrl { .. },
+            ..
+        }
+    )));
     assert!(
         screens[0].contains("not fetched in read-only mode"),
         "{}",

@@ -122,7 +122,11 @@ pub struct InputEdit(pub KeyEvent);
 /// What `update` asks the event loop to do; the only way state changes reach the outside.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
-    Request(BackendRequest),
+    /// A request for the backend of `connection`.
+    Request {
+        connection: crate::backend::ConnectionId,
+        request: BackendRequest,
+    },
     /// Suspend the UI and open `document` in `$EDITOR`; then redefine it.
     Edit {
         id: String,

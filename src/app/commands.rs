@@ -107,10 +107,10 @@ fn instance(action: InstanceAction) -> Result<Outcome, ArgError> {
     act(Action::Instance(action))
 }
 
-fn scope(change: ScopeChange) -> Result<Outcome, ArgError> {
-    Ok(Outcome::Effect(Effect::Request(
-        BackendRequest::SwitchScope(change),
-    )))
+fn scope(state: &AppState, change: ScopeChange) -> Result<Outcome, ArgError> {
+    Ok(Outcome::Effect(
+        state.request(BackendRequest::SwitchScope(change)),
+    ))
 }
 
 fn required(arg: &str) -> Result<&str, ArgError> {
@@ -208,21 +208,21 @@ pub fn commands() -> Vec<Command> {
             Msg::CmdCreateVolume,
             |_, _| act(Action::NewVolume),
         ),
-        cmd("region", &[], Msg::CmdRegion, |_, arg| {
-            scope(ScopeChange::Region(required(arg)?.to_string()))
+        cmd("region", &[], Msg::CmdRegion, |s, arg| {
+            scope(s, ScopeChange::Region(required(arg)?.to_string()))
         })
         .arg(A::Region),
-        cmd("project", &[], Msg::CmdProject, |_, arg| {
-            scope(ScopeChange::Project(required(arg)?.to_string()))
+        cmd("project", &[], Msg::CmdProject, |s, arg| {
+            scope(s, ScopeChange::Project(required(arg)?.to_string()))
         })
         .arg(A::Project),
         cmd(
             "all-projects",
             &[],
             Msg::CmdAllProjects,
-            |_, arg| match arg.to_lowercase().as_str() {
-                "" | "on" | "yes" | "true" => scope(ScopeChange::AllProjects(true)),
-                "off" | "no" | "false" => scope(ScopeChange::AllProjects(false)),
+            |s, arg| match arg.to_lowercase().as_str() {
+                "" | "on" | "yes" | "true" => scope(s, ScopeChange::AllProjects(true)),
+                "off" | "no" | "false" => scope(s, ScopeChange::AllProjects(false)),
                 _ => Err(ArgError::Unknown),
             },
         )

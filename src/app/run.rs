@@ -113,8 +113,16 @@ pub async fn run<B: Backend>(
         // Effects first: they may suspend the terminal (editor, console).
         for effect in std::mem::take(&mut pending) {
             match effect {
-                Effect::Request(r) => {
-                    if requests.send(r).is_err() {
+                Effect::Request {
+                    connection,
+                    request,
+                } => {
+                    // One connection today; a request for another has nowhere to go.
+                    if connection != state.connection_id {
+                        tracing::warn!(?connection, "a request for an unknown connection");
+                        continue;
+                    }
+                    if requests.send(request).is_err() {
                         return Ok(Exit::Quit);
                     }
                 }

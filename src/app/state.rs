@@ -536,6 +536,14 @@ impl AppState {
     }
 
     /// How often the visible data should be polled: fast while an action settles.
+    /// A request for the backend this state shows.
+    pub fn request(&self, request: crate::backend::BackendRequest) -> crate::app::action::Effect {
+        crate::app::action::Effect::Request {
+            connection: self.connection_id,
+            request,
+        }
+    }
+
     pub fn poll_interval(&self, normal: Duration) -> Duration {
         // Rows in a transitional state (yun's own actions, or a task the backend reports, such
         // as a server that is still building) are re-polled fast until they settle.

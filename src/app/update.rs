@@ -122,7 +122,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::NewVolume => create::open_volume_form(state),
         Action::OpenAudit => {
             state.modal = Some(Modal::Audit(crate::app::modal::AuditView::default()));
-            vec![Effect::Request(crate::backend::BackendRequest::ReadAudit)]
+            vec![state.request(crate::backend::BackendRequest::ReadAudit)]
         }
         Action::StartOrRestore => instance::start_or_restore(state),
         Action::PauseOrResume => instance::pause_or_resume(state),

@@ -52,7 +52,7 @@ pub(super) fn request_create(state: &mut AppState, spec: CreateSpec) -> Vec<Effe
             from_status: String::new(),
         },
     );
-    vec![Effect::Request(BackendRequest::Create { spec })]
+    vec![state.request(BackendRequest::Create { spec })]
 }
 
 /// The backend's answer: the task moves to the new id (settled by the next listing), or the

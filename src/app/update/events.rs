@@ -114,7 +114,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                 effects.extend(request_list(state, state.view_kind()));
             }
             if state.detail.as_ref().is_some_and(|d| d.id == id) {
-                effects.push(Effect::Request(BackendRequest::Detail { id }));
+                effects.push(state.request(BackendRequest::Detail { id }));
             }
             return effects;
         }
@@ -144,7 +144,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
                 state.set_status(Level::Success, msg);
                 let mut effects = request_list(state, ResourceKind::Instances);
                 if state.detail.as_ref().is_some_and(|d| d.id == id) {
-                    effects.push(Effect::Request(BackendRequest::Detail { id }));
+                    effects.push(state.request(BackendRequest::Detail { id }));
                 }
                 return effects;
             }
@@ -186,7 +186,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             if let Some(d) = &state.detail
                 && ids.contains(&d.id)
             {
-                effects.push(Effect::Request(BackendRequest::Detail { id: d.id.clone() }));
+                effects.push(state.request(BackendRequest::Detail { id: d.id.clone() }));
             }
             return effects;
         }
@@ -237,7 +237,7 @@ pub fn on_backend(state: &mut AppState, event: BackendEvent) -> Vec<Effect> {
             state.connection = conn;
             if was_lost && state.connection == ConnectionState::Connected {
                 let mut effects = request_list(state, state.view_kind());
-                effects.push(Effect::Request(BackendRequest::HostInfo));
+                effects.push(state.request(BackendRequest::HostInfo));
                 return effects;
             }
         }
@@ -260,11 +260,7 @@ pub fn on_edited(
             state.set_status(Level::Info, msg);
             Vec::new()
         }
-        Ok(document) => vec![Effect::Request(BackendRequest::Redefine {
-            id,
-            name,
-            document,
-        })],
+        Ok(document) => vec![state.request(BackendRequest::Redefine { id, name, document })],
         Err(e) => {
             state.set_status(Level::Error, e);
             Vec::new()

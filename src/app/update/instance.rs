@@ -131,11 +131,9 @@ pub(super) fn console(state: &mut AppState) -> Vec<Effect> {
         (true, true) => ConsoleUrl::Failed(state.t(Msg::ConsoleUrlReadOnly).to_string()),
         (true, false) => ConsoleUrl::Loading,
     };
-    let mut effects = vec![Effect::Request(BackendRequest::Detail { id: id.clone() })];
+    let mut effects = vec![state.request(BackendRequest::Detail { id: id.clone() })];
     if url == ConsoleUrl::Loading {
-        effects.push(Effect::Request(BackendRequest::ConsoleUrl {
-            id: id.clone(),
-        }));
+        effects.push(state.request(BackendRequest::ConsoleUrl { id: id.clone() }));
     }
     state.modal = Some(Modal::Console(ConsoleView {
         id,
@@ -164,7 +162,7 @@ pub(super) fn edit(state: &mut AppState) -> Vec<Effect> {
     let Some(inst) = state.selected_instance() else {
         return Vec::new();
     };
-    vec![Effect::Request(BackendRequest::EditableDocument {
+    vec![state.request(BackendRequest::EditableDocument {
         id: inst.id.clone(),
         name: inst.name.clone(),
     })]
@@ -270,9 +268,5 @@ pub(super) fn perform(
         },
     );
     state.refresh_instance_rows();
-    vec![Effect::Request(BackendRequest::Perform {
-        id,
-        name,
-        action,
-    })]
+    vec![state.request(BackendRequest::Perform { id, name, action })]
 }

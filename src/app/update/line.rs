@@ -106,7 +106,11 @@ pub(super) fn run_command(state: &mut AppState, line: &str) -> Option<Outcome> {
             Some(Outcome::Action(action))
         }
         Ok(Outcome::Effect(effect)) => {
-            if let Effect::Request(BackendRequest::SwitchScope(change)) = &effect {
+            if let Effect::Request {
+                request: BackendRequest::SwitchScope(change),
+                ..
+            } = &effect
+            {
                 let scope = match change {
                     ScopeChange::Region(_) => ScopeKind::Region,
                     ScopeChange::Project(_) => ScopeKind::Project,

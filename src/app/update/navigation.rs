@@ -193,7 +193,7 @@ pub(super) fn open_detail(state: &mut AppState) -> Vec<Effect> {
         if state.instance_detail.as_ref().is_none_or(|(i, _)| *i != id) {
             state.instance_detail = None;
         }
-        return vec![Effect::Request(BackendRequest::Detail { id })];
+        return vec![state.request(BackendRequest::Detail { id })];
     }
     Vec::new()
 }

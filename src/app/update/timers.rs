@@ -14,7 +14,7 @@ const STATUS_TTL: Duration = Duration::from_secs(6);
 
 /// Requests made once at start-up: the header's host facts and the first tab.
 pub fn start(state: &mut AppState) -> Vec<Effect> {
-    let mut effects = vec![Effect::Request(BackendRequest::HostInfo)];
+    let mut effects = vec![state.request(BackendRequest::HostInfo)];
     effects.extend(request_list(state, state.view_kind()));
     effects
 }
@@ -22,7 +22,7 @@ pub fn start(state: &mut AppState) -> Vec<Effect> {
 pub(super) fn request_list(state: &mut AppState, kind: ResourceKind) -> Vec<Effect> {
     state.generation += 1;
     state.stale.retain(|k| *k != kind);
-    vec![Effect::Request(BackendRequest::List {
+    vec![state.request(BackendRequest::List {
         kind,
         generation: state.generation,
     })]
@@ -52,7 +52,7 @@ pub fn on_stats_timer(state: &mut AppState) -> Vec<Effect> {
     if !state.wants_stats() {
         return Vec::new();
     }
-    vec![Effect::Request(BackendRequest::SampleStats {
+    vec![state.request(BackendRequest::SampleStats {
         focus: state.stats_focus(),
     })]
 }
@@ -64,11 +64,11 @@ pub fn on_spinner_tick(state: &mut AppState) {
 /// F5: the tab on screen again, the host facts, and the detail shown.
 pub(super) fn refresh(state: &mut AppState) -> Vec<Effect> {
     let mut effects = request_list(state, state.view_kind());
-    effects.push(Effect::Request(BackendRequest::HostInfo));
+    effects.push(state.request(BackendRequest::HostInfo));
     if let Some(d) = &state.detail
         && d.kind == ResourceKind::Instances
     {
-        effects.push(Effect::Request(BackendRequest::Detail { id: d.id.clone() }));
+        effects.push(state.request(BackendRequest::Detail { id: d.id.clone() }));
     }
     effects
 }
