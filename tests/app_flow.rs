@@ -919,6 +919,13 @@ fn instances_are_listed_at_rest_only_as_a_safety_net_when_the_backend_sends_even
         state.poll_interval(normal),
         yun::app::state::EVENTS_SAFETY_NET
     );
+    // A stuck connection sends no events: the listing goes on as usual until it is back.
+    state.connection = yun::backend::ConnectionState::NotAnswering {
+        attempt: 1,
+        reason: "listing instances".into(),
+    };
+    assert_eq!(state.poll_interval(normal), normal);
+    state.connection = yun::backend::ConnectionState::Connected;
     // Other tabs have no events; a row in flight is followed fast.
     let effects = update::on_action(&mut state, Action::GoTab(ResourceKind::Volumes));
     pump(&demo, &mut state, effects);

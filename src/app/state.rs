@@ -552,8 +552,12 @@ impl AppState {
                 && self.data.instances.iter().any(|i| i.task.is_some()));
         if settling {
             normal.min(Duration::from_secs(1))
-        } else if self.caps.pushes_instance_changes && self.tab == ResourceKind::Instances {
-            // Changes arrive as events and update the rows at once; the listing is a safety net.
+        } else if self.caps.pushes_instance_changes
+            && self.tab == ResourceKind::Instances
+            && self.connection == ConnectionState::Connected
+        {
+            // Changes arrive as events and update the rows at once; the listing is a safety
+            // net. A connection that is stuck or lost delivers none: poll until it is back.
             normal.max(EVENTS_SAFETY_NET)
         } else {
             normal
