@@ -13,7 +13,10 @@
 #       NICs as above (the pool's volumes are created, raw and 1 MiB); all removed at the end
 #
 # Builds the release binary first, or uses $YUN when it is set. BEFORE=/path/to/other/yun
-# also times another build (e.g. of an earlier commit) in the same run.
+# also times another build (e.g. of an earlier commit) in the same run. IDLE=SECONDS then
+# leaves the console open on the Instances tab for that long and prints the CPU yun and the
+# daemon (libvirtd of scripts/hypervisor.sh) used, the daemon's against its own use over the
+# same time without yun just before.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -175,4 +178,41 @@ api_calls "$YUN"
 YUN_LOG=yun=debug run_yun >/dev/null
 if grep -q 'libvirt calls for listing instances' "$state/yun.log" 2>/dev/null; then
     grep 'libvirt calls for listing instances' "$state/yun.log" | tail -1 | sed -E 's/.*(libvirt calls)/\1/'
+fi
+
+# The console at rest: CPU ticks of yun and of the daemon over IDLE seconds, after the table
+# is full, against the daemon's ticks over the same time without yun.
+if [[ -n ${IDLE:-} ]]; then
+    # shellcheck source=lib/tmux-driver.sh
+    . scripts/lib/tmux-driver.sh
+    export TD_TIMEOUT=300
+    trap 'td_stop; cleanup' EXIT
+    hz=$(getconf CLK_TCK)
+    ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+    daemon=""
+    if [[ $mode == hypervisor ]]; then
+        daemon=$(cat "${YUN_HV_STATE_DIR:-/var/lib/yun-test}/libvirtd.pid")
+    fi
+    if [[ -n $daemon ]]; then
+        base_before=$(ticks "$daemon")
+        sleep "$IDLE"
+        base=$(($(ticks "$daemon") - base_before))
+    fi
+    td_start 160 40 "$state" "$work/config" "$work/home"
+    td_yun "$YUN" -c "$uri"
+    td_wait_match "Instances \\($listed\\)"
+    pid=$(td_yun_pid)
+    sleep 5
+    yun_before=$(ticks "$pid")
+    [[ -n $daemon ]] && daemon_before=$(ticks "$daemon")
+    sleep "$IDLE"
+    yun_used=$(($(ticks "$pid") - yun_before))
+    awk -v t="$yun_used" -v hz="$hz" -v w="$IDLE" \
+        'BEGIN { printf "at rest %d s on Instances: yun %.2f s of CPU = %.2f %% of one core\n", w, t / hz, 100 * t / hz / w }'
+    if [[ -n $daemon ]]; then
+        daemon_used=$(($(ticks "$daemon") - daemon_before))
+        awk -v t="$daemon_used" -v b="$base" -v hz="$hz" -v w="$IDLE" \
+            'BEGIN { printf "libvirtd meanwhile: %.2f %% of one core (%.2f %% without yun just before)\n", 100 * t / hz / w, 100 * b / hz / w }'
+    fi
+    td_stop
 fi
