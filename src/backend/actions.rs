@@ -102,8 +102,9 @@ impl InstanceAction {
         let s = &inst.status;
         match self {
             // A crashed domain is still active to libvirt ("already running"): it is forced
-            // off first.
-            Self::Start => matches!(s, S::Shutoff | S::Error),
+            // off first. A server in ERROR cannot be started either (Nova answers 409); it is
+            // deleted or reset by an admin.
+            Self::Start => matches!(s, S::Shutoff),
             // A libvirt managed save shows as SUSPENDED, as Nova's libvirt suspend does.
             Self::Restore => matches!(s, S::Suspended),
             Self::Shutdown | Self::Reboot => matches!(s, S::Active),
@@ -210,6 +211,18 @@ mod tests {
         assert!(InstanceAction::Pause.allowed_for(&i));
         assert!(!InstanceAction::Start.allowed_for(&i));
         assert!(!InstanceAction::Resume.allowed_for(&i));
+    }
+
+    #[test]
+    fn a_server_in_error_is_not_offered_start() {
+        let i = inst(InstanceStatus::Error);
+        assert!(!InstanceAction::Start.allowed_for(&i));
+        assert!(
+            InstanceAction::Delete {
+                delete_volumes: false
+            }
+            .allowed_for(&i)
+        );
     }
 
     #[test]
